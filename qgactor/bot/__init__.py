@@ -1,0 +1,3 @@
+"""qgactor.bot."""
+
+__all__: list[str] = []

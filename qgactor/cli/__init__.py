@@ -1,0 +1,3 @@
+"""qgactor.cli."""
+
+__all__: list[str] = []

@@ -1,0 +1,3 @@
+"""qgactor.config."""
+
+__all__: list[str] = []

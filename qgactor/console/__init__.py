@@ -1,0 +1,3 @@
+"""qgactor.console."""
+
+__all__: list[str] = []

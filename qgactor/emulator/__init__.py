@@ -1,0 +1,3 @@
+"""qgactor.emulator."""
+
+__all__: list[str] = []

@@ -1,0 +1,3 @@
+"""qgactor.plugins."""
+
+__all__: list[str] = []

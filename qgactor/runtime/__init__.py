@@ -1,0 +1,3 @@
+"""qgactor.runtime."""
+
+__all__: list[str] = []

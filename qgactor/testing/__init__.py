@@ -1,0 +1,3 @@
+"""qgactor.testing."""
+
+__all__: list[str] = []
