@@ -1,20 +1,15 @@
-"""The four places a message can come from, and the event families the bot binds to."""
+"""Scene helpers: the message events of each scene and parsing scene selections.
+
+``Scene`` itself is the platform layer's (``qgactor.qq.scene.Scene``).
+"""
 
 from __future__ import annotations
 
-import enum
 from typing import Iterable
 
+from qgactor.qq.scene import Scene
+
 __all__ = ["Scene", "parse_scenes", "MESSAGE_EVENTS", "SCENE_OF_EVENT"]
-
-
-class Scene(enum.Enum):
-    """Where a message was sent: a guild channel, a guild DM, a QQ group, or a C2C chat."""
-
-    GUILD = "guild"
-    DM = "dm"
-    GROUP = "group"
-    C2C = "c2c"
 
 
 #: The message-creating events and the scene each belongs to.

@@ -1,0 +1,96 @@
+"""Calling into the bot's trio thread from plain ``def`` handlers running in worker threads.
+
+Handlers receive the same context object whether they are ``def`` or ``async def``. Its I/O
+methods are *dual*: called from the trio thread they return an awaitable; called from any
+other thread they block until done (via ``trio.from_thread`` with the bot's trio token) and
+return the result.
+"""
+
+from __future__ import annotations
+
+import functools
+import inspect
+from typing import Any, Awaitable, Callable, TypeVar
+
+import trio
+
+__all__ = ["in_trio_thread", "dual", "DualProxy", "NotInBotThread"]
+
+T = TypeVar("T")
+
+
+class NotInBotThread(RuntimeError):
+    """Raised when a blocking helper is used from a thread the bot cannot reach (no trio token)."""
+
+
+def in_trio_thread() -> bool:
+    """Return True when called from a thread that is running trio (a task is current)."""
+    try:
+        trio.lowlevel.current_task()
+    except RuntimeError:
+        return False
+    return True
+
+
+def run_blocking(token: trio.lowlevel.TrioToken | None, fn: Callable[..., Awaitable[T]], *args: Any) -> T:
+    """Run ``await fn(*args)`` in the bot's trio thread and wait for the result.
+
+    Raises:
+        NotInBotThread: no trio token is known (the bot is not running).
+        whatever ``fn`` raises.
+    """
+    if token is None:
+        raise NotInBotThread("the bot is not running: start it before calling blocking helpers")
+    return trio.from_thread.run(fn, *args, trio_token=token)
+
+
+def run_sync_blocking(token: trio.lowlevel.TrioToken | None, fn: Callable[..., T], *args: Any) -> T:
+    """Run ``fn(*args)`` in the bot's trio thread (for state owned by it) and return the result.
+
+    Raises:
+        NotInBotThread: no trio token is known (the bot is not running).
+    """
+    if token is None:
+        raise NotInBotThread("the bot is not running: start it before calling blocking helpers")
+    return trio.from_thread.run_sync(fn, *args, trio_token=token)
+
+
+def dual(method: Callable[..., Awaitable[T]]) -> Callable[..., Any]:
+    """Decorate an ``async def`` method of an object with a ``_token`` attribute so that it
+    returns an awaitable in the trio thread and blocks (returning the result) elsewhere."""
+
+    @functools.wraps(method)
+    def wrapper(self: Any, *args: Any, **kwargs: Any) -> Any:
+        if in_trio_thread():
+            return method(self, *args, **kwargs)
+        return run_blocking(self._token, functools.partial(method, self, *args, **kwargs))
+
+    return wrapper
+
+
+class DualProxy:
+    """Wrap an object with ``async`` methods (e.g. the API client) so that each method is dual:
+    awaitable in the trio thread, blocking in worker threads. Other attributes pass through."""
+
+    __slots__ = ("_target", "_token")
+
+    def __init__(self, target: Any, token: trio.lowlevel.TrioToken | None) -> None:
+        self._target = target
+        self._token = token
+
+    def __getattr__(self, name: str) -> Any:
+        attr = getattr(self._target, name)
+        if not inspect.iscoroutinefunction(attr):
+            return attr
+        if in_trio_thread():
+            return attr
+        token = self._token
+
+        @functools.wraps(attr)
+        def blocking(*args: Any, **kwargs: Any) -> Any:
+            return run_blocking(token, functools.partial(attr, *args, **kwargs))
+
+        return blocking
+
+    def __repr__(self) -> str:
+        return f"<DualProxy of {self._target!r}>"
