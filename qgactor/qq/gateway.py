@@ -54,13 +54,15 @@ from qgactor.qq.gateway_frames import (
 )
 from qgactor.qq.protocol import CLOSE_CODES, Opcode
 
-__all__ = ["GatewayMachine", "GatewayConfig", "BackoffPolicy", "GatewayStats", "FATAL_ADVICE", "ZOMBIE_CLOSE_CODE"]
+__all__ = ["GatewayMachine", "GatewayConfig", "BackoffPolicy", "GatewayStats", "FATAL_ADVICE", "RESUME_CLOSE_CODE"]
 
 logger = logging.getLogger(__name__)
 
-#: Close code the client sends when it drops a zombie connection or obeys op 7/op 9.
-#: 4000 is "unknown error" in the platform's table; the server ignores client close codes.
-ZOMBIE_CLOSE_CODE = 4000
+#: Close code the client sends when it closes a connection it means to Resume (zombie, op 7,
+#: handshake timeout). It is outside the platform's close-code table, so a server that reads
+#: client close codes (as Discord-style servers do: 1000/1001 end the session) keeps the
+#: session resumable. A close after op 9 (session dropped) uses 1000.
+RESUME_CLOSE_CODE = 4999
 
 #: What the user must fix for each close code that forbids reconnecting.
 FATAL_ADVICE: dict[int, str] = {
@@ -271,8 +273,13 @@ class GatewayMachine:
             return self._plan_close(False, "invalid session (op 9): identifying afresh")
         return [self._bad(f"unexpected opcode {op} from the server in state {self.state.value}", raw)]
 
-    def tick(self, now: float) -> list[GatewayOutput]:
-        """Time passed: send a due heartbeat, or close a zombie connection / stalled handshake."""
+    def tick(self, now: float, *, acks_readable: bool = True) -> list[GatewayOutput]:
+        """Time passed: send a due heartbeat, or close a zombie connection / stalled handshake.
+
+        Pass ``acks_readable=False`` while the wrapper is deliberately not reading the socket
+        (backpressure from a slow dispatcher): an unacknowledged heartbeat then is not taken as
+        a zombie connection, since its ACK may sit unread behind queued events.
+        """
         if self.state is GatewayState.AWAITING_HELLO:
             if now >= self._opened_at + self.config.handshake_timeout:
                 return self._plan_close(self.can_resume, "no Hello within the handshake timeout")
@@ -281,7 +288,7 @@ class GatewayMachine:
             return []
         if self._next_heartbeat is None or now < self._next_heartbeat:
             return []
-        if self._ack_pending:
+        if self._ack_pending and acks_readable:
             self.stats.zombies += 1
             return self._plan_close(True, "zombie connection: the last heartbeat was not acknowledged")
         return [self._send_heartbeat(now)]
@@ -402,7 +409,7 @@ class GatewayMachine:
         self._planned_resume = resume
         self._planned_reason = reason
         self._next_heartbeat = None
-        return [CloseConnection(ZOMBIE_CLOSE_CODE, reason, resume)]
+        return [CloseConnection(RESUME_CLOSE_CODE if resume else 1000, reason, resume)]
 
     def _drop_session(self) -> None:
         self.session_id = None

@@ -103,7 +103,7 @@ def test_heartbeat_carries_last_seq_and_zombie_triggers_resume() -> None:
     assert m.latency == pytest.approx(0.2)
     assert sent(m.tick(2.0)) == [{"op": 1, "d": 2}]
     outs = m.tick(3.0)  # no ACK for the beat at 2.0
-    assert outs == [CloseConnection(4000, outs[0].reason, True)] and "zombie" in outs[0].reason
+    assert outs == [CloseConnection(4999, outs[0].reason, True)] and "zombie" in outs[0].reason
     assert m.state is S.CLOSING and m.stats.zombies == 1
     outs = m.connection_closed(None, 3.1)
     assert outs == [Reconnect(0.0, True, outs[0].reason)]
@@ -306,3 +306,11 @@ def test_resumed_with_empty_string_data_and_status() -> None:
     assert of(outs, Dispatch)[0].data == "" and m.state is S.CONNECTED
     st = m.status()
     assert st["state"] == "connected" and st["seq"] == 7 and st["shard"] == [1, 4] and st["resumes"] == 1
+
+
+def test_unacked_heartbeat_is_not_a_zombie_while_reading_is_blocked() -> None:
+    m = machine()
+    live(m)
+    assert sent(m.tick(1.0)) == [{"op": 1, "d": 1}]
+    assert sent(m.tick(2.0, acks_readable=False)) == [{"op": 1, "d": 1}]  # still beating
+    assert of(m.tick(3.0), CloseConnection)
