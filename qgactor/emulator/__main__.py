@@ -1,0 +1,62 @@
+"""``python -m qgactor.emulator``: serve the emulator until interrupted."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+
+import trio
+
+from .config import EmulatorConfig
+from .platform import Platform
+from .server import serve_emulator
+from .world import World, WorldError
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Parse arguments, print the URLs and credentials, serve until Ctrl+C."""
+    parser = argparse.ArgumentParser(prog="python -m qgactor.emulator",
+                                     description="Local emulator of the QQ Open Platform")
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=8080, help="0 picks a free port (default 8080)")
+    parser.add_argument("--world", help="world TOML file (default: the packaged default world)")
+    parser.add_argument("--heartbeat-interval", type=int, default=45000, help="ms (default 45000)")
+    parser.add_argument("--webhook", help="also deliver events to this bot callback URL")
+    parser.add_argument("-v", "--verbose", action="store_true")
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    config = EmulatorConfig(host=args.host, port=args.port, world=args.world,
+                            heartbeat_interval_ms=args.heartbeat_interval, webhook_url=args.webhook)
+    try:
+        world = World.load(config.world)
+    except (WorldError, OSError) as exc:
+        print(f"error: cannot load the world: {exc}", file=sys.stderr)
+        return 2
+    platform = Platform(config, world)
+
+    async def run() -> None:
+        async with trio.open_nursery() as nursery:
+            base = await nursery.start(serve_emulator, platform)
+            print(f"QQ Open Platform emulator at {base}", flush=True)
+            print(f"  api base     {base}")
+            print(f"  token url    {base}/app/getAppAccessToken")
+            print(f"  gateway      {platform.gateway_url}")
+            print(f"  control API  {base}/_emulator/info")
+            print(f"  appid        {world.appid}")
+            print(f"  secret       {world.secret}")
+            print("Ctrl+C to stop.", flush=True)
+
+    try:
+        trio.run(run)
+    except KeyboardInterrupt:
+        pass
+    except OSError as exc:
+        print(f"error: cannot listen on {args.host}:{args.port}: {exc}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,245 @@
+"""The control API under ``/_emulator/`` (HTTP, so tests in any language can drive it).
+
+Inject user messages and events, read and wait on the outbox, inject faults, move the
+platform clock, configure webhook delivery and inspect gateway sessions.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import trio
+
+from qgactor.qq.protocol import CLOSE_CODES
+
+from .events import BuiltEvent, MessageSpec, build_message, default_event
+from .faults import RestFault
+from .http import PlatformError, Request, Router, bad_body
+from .platform import Platform
+from .signing import public_key_bytes
+
+__all__ = ["build_control_router"]
+
+P = "/_emulator"
+
+
+def _float(value: Any, name: str, default: float) -> float:
+    if value is None or value == "":
+        return default
+    try:
+        f = float(value)
+    except (TypeError, ValueError):
+        raise bad_body(f"{name} must be a number") from None
+    if f < 0 or f > 3600:
+        raise bad_body(f"{name} must be between 0 and 3600")
+    return f
+
+
+def _filters(src: dict[str, Any]) -> dict[str, Any]:
+    accepted: Any = src.get("accepted", True)
+    if isinstance(accepted, str):
+        accepted = {"true": True, "false": False, "any": None, "": True}.get(accepted.lower(), True)
+    after = src.get("after", 0)
+    try:
+        after = int(after or 0)
+    except (TypeError, ValueError):
+        raise bad_body("after must be an integer") from None
+    return {"scene": src.get("scene") or None, "reply_to": src.get("reply_to") or None,
+            "after": after, "accepted": accepted, "contains": src.get("contains") or None,
+            "target": src.get("target") or None}
+
+
+def build_control_router(p: Platform) -> Router:
+    """The control API routes bound to ``p``."""
+    r = Router()
+
+    @r.route("GET", P + "/info")
+    async def info(req: Request) -> Any:
+        w = p.world
+        return {
+            "base_url": p.base_url, "api_url": p.base_url, "token_url": p.base_url + "/app/getAppAccessToken",
+            "gateway_url": p.gateway_url, "appid": w.appid, "secret": w.secret, "legacy_token": w.legacy_token,
+            "public_key": public_key_bytes(w.secret).hex(),
+            "bot": w.bot.to_json(),
+            "users": [{"id": u.id, "username": u.username, "openid": u.openid} for u in w.users.values()],
+            "guilds": [{"id": g.id, "name": g.name, "channels": list(g.channels)} for g in w.guilds.values()],
+            "groups": [{"group_openid": g.group_openid, "name": g.name,
+                        "members": {m.member_openid: m.user_id for m in g.members.values()}}
+                       for g in w.groups.values()],
+        }
+
+    async def _publish(built: BuiltEvent) -> dict[str, Any]:
+        result = await p.publish(built.name, built.data, shard_key=built.shard_key, records=built.records)
+        return result
+
+    @r.route("POST", P + "/messages")
+    async def inject_message(req: Request) -> Any:
+        spec = MessageSpec.from_json(req.json_object(required=True))
+        built = build_message(spec, p.world, p.clock, p.ids)
+        rec = built.records[0]
+        if spec.scene in ("guild", "dm"):
+            p.messages[rec.id] = {"scene": spec.scene, "target": {"guild_id": rec.guild_id,
+                                  "channel_id": rec.channel_id}, "time": rec.time, "from_bot": False,
+                                  "object": built.data}
+        else:
+            p.messages[rec.id] = {"scene": spec.scene, "target": {"group_openid": rec.group_openid,
+                                  "openid": rec.user_openid}, "time": rec.time, "from_bot": False,
+                                  "object": built.data}
+        result = await _publish(built)
+        return result | {"message_id": rec.id, "event_id": result["id"], "scene": spec.scene}
+
+    @r.route("POST", P + "/events")
+    async def inject_event(req: Request) -> Any:
+        body = req.json_object(required=True)
+        name = body.get("name") or body.get("t")
+        if not isinstance(name, str) or not name.isupper():
+            raise bad_body("name must be an event name like GUILD_MEMBER_ADD")
+        data = body.get("data", body.get("d"))
+        if body.get("raw"):
+            d: Any = data if data is not None else {}
+        else:
+            if data is not None and not isinstance(data, dict):
+                raise bad_body("data must be an object (or pass raw=true)")
+            d = default_event(name, p.world, p.clock, p.ids) | (data or {})
+        shard_key = body.get("shard_key")
+        if shard_key is None and isinstance(d, dict):
+            shard_key = d.get("guild_id")
+            if shard_key is None and isinstance(d.get("message"), dict):
+                shard_key = d["message"].get("guild_id")
+        return await p.publish(name, d, shard_key=shard_key)
+
+    @r.route("GET", P + "/outbox")
+    async def outbox(req: Request) -> Any:
+        return [e.to_json() for e in p.outbox.query(**_filters(req.query))]
+
+    @r.route("DELETE", P + "/outbox")
+    async def clear_outbox(req: Request) -> Any:
+        p.outbox.clear()
+        return {}
+
+    @r.route("POST", P + "/outbox/wait")
+    async def wait_outbox(req: Request) -> Any:
+        body = req.json_object()
+        timeout = _float(body.get("timeout"), "timeout", 5.0)
+        entry = await p.outbox.wait(timeout, **_filters(body))
+        if entry is None:
+            raise PlatformError(408, 408, f"no matching outbox entry within {timeout:g}s")
+        return entry.to_json()
+
+    @r.route("GET", P + "/sessions")
+    async def sessions(req: Request) -> Any:
+        return {"sessions": [s.info() for s in p.sessions.sessions()],
+                "connections": len(p.connections),
+                "session_start_limit": p.session_start_limit()}
+
+    @r.route("POST", P + "/sessions/wait")
+    async def wait_sessions(req: Request) -> Any:
+        body = req.json_object()
+        count = int(body.get("count", 1))
+        timeout = _float(body.get("timeout"), "timeout", 5.0)
+        with trio.move_on_after(timeout):
+            while sum(1 for s in p.sessions.sessions() if s.connection is not None) < count:
+                await trio.sleep(0.01)
+            return {"sessions": [s.info() for s in p.sessions.sessions()]}
+        raise PlatformError(408, 408, f"fewer than {count} connected sessions after {timeout:g}s")
+
+    @r.route("GET", P + "/events")
+    async def events(req: Request) -> Any:
+        return list(p.events)
+
+    @r.route("POST", P + "/clock/advance")
+    async def advance(req: Request) -> Any:
+        body = req.json_object(required=True)
+        seconds = body.get("seconds")
+        if isinstance(seconds, bool) or not isinstance(seconds, (int, float)) or seconds < 0:
+            raise bad_body("seconds must be a non-negative number")
+        p.clock.advance(float(seconds))
+        return {"offset": p.clock.offset, "now": p.clock.now()}
+
+    @r.route("POST", P + "/faults")
+    async def fault(req: Request) -> Any:
+        body = req.json_object(required=True)
+        return apply_fault(p, body)
+
+    @r.route("DELETE", P + "/faults")
+    async def clear_faults(req: Request) -> Any:
+        p.faults.clear()
+        return {}
+
+    @r.route("POST", P + "/webhook")
+    async def set_webhook(req: Request) -> Any:
+        body = req.json_object(required=True)
+        url = body.get("url")
+        if url is not None and not (isinstance(url, str) and url.startswith(("http://", "https://"))):
+            raise bad_body("url must be an http(s) URL or null")
+        result: dict[str, Any] = {"url": url}
+        if url and body.get("validate", True):
+            result["validation"] = await p.webhook.validate(url)
+            if not result["validation"]["ok"]:
+                raise PlatformError(400, 12002, "webhook validation failed: " + result["validation"]["detail"],
+                                    data=result["validation"])
+        p.webhook.url = url
+        return result
+
+    @r.route("GET", P + "/webhook")
+    async def webhook_state(req: Request) -> Any:
+        return {"url": p.webhook.url, "deliveries": [d.to_json() for d in p.webhook.deliveries[-1000:]]}
+
+    @r.route("POST", P + "/webhook/wait")
+    async def webhook_wait(req: Request) -> Any:
+        body = req.json_object()
+        timeout = _float(body.get("timeout"), "timeout", 5.0)
+        ok = await p.webhook.wait_idle(timeout)
+        return {"idle": ok, "deliveries": [d.to_json() for d in p.webhook.deliveries[-1000:]]}
+
+    return r
+
+
+GATEWAY_FAULTS = ("drop", "reconnect", "invalid_session", "close", "stop_acks", "resume_acks")
+
+
+def apply_fault(p: Platform, body: dict[str, Any]) -> dict[str, Any]:
+    """Apply one fault described by a control body; returns what it hit."""
+    kind = body.get("kind")
+    if kind == "rest":
+        try:
+            f = RestFault.from_json(body)
+        except (ValueError, TypeError) as exc:
+            raise bad_body(str(exc)) from None
+        p.faults.rest.append(f)
+        return {"kind": "rest", "active": len(p.faults.rest)}
+    if kind not in GATEWAY_FAULTS:
+        raise bad_body(f"kind must be one of rest, {', '.join(GATEWAY_FAULTS)}")
+    session_id, shard = body.get("session_id"), body.get("shard")
+    if kind in ("stop_acks", "resume_acks"):
+        on = kind == "stop_acks"
+        if session_id:
+            (p.faults.stop_acks_sessions.add if on else p.faults.stop_acks_sessions.discard)(session_id)
+        else:
+            p.faults.stop_acks = on
+            if not on:
+                p.faults.stop_acks_sessions.clear()
+        return {"kind": kind, "session_id": session_id}
+    targets = []
+    for conn in list(p.connections):
+        s = conn.session
+        if session_id and (s is None or s.session_id != session_id):
+            continue
+        if shard is not None and (s is None or s.shard_id != shard):
+            continue
+        targets.append(conn)
+    if kind == "close":
+        code = body.get("code")
+        if isinstance(code, bool) or not isinstance(code, int) or not (1000 <= code <= 4999):
+            raise bad_body("code must be a websocket close code (e.g. 4009)")
+        for conn in targets:
+            conn.close(code, CLOSE_CODES[code].meaning if code in CLOSE_CODES else "closed by fault")
+    for conn in targets:
+        if kind == "drop":
+            conn.close_now(1006)
+        elif kind == "reconnect":
+            conn.send_reconnect()
+        elif kind == "invalid_session":
+            conn.send_invalid_session()
+    return {"kind": kind, "connections": len(targets),
+            "sessions": [c.session.session_id for c in targets if c.session]}

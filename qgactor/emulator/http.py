@@ -1,0 +1,237 @@
+"""HTTP plumbing of the emulator: requests, JSON responses, platform errors, a tiny router.
+
+Every response carries ``Content-Type: application/json`` exactly (botpy parses JSON only
+then, spec 6.1) and an ``X-Tps-trace-ID`` header.
+"""
+
+from __future__ import annotations
+
+import email.parser
+import email.policy
+import json
+import re
+import uuid
+from typing import Any, Awaitable, Callable
+from urllib.parse import parse_qsl
+
+import attrs
+
+__all__ = [
+    "Request", "Response", "PlatformError", "Router", "json_response", "error_response",
+    "no_content", "Handler",
+]
+
+
+class PlatformError(Exception):
+    """A platform error answer: HTTP ``status`` with body ``{"code", "message"[, "data"]}``."""
+
+    def __init__(self, status: int, code: int, message: str, data: Any = None,
+                 headers: dict[str, str] | None = None) -> None:
+        super().__init__(f"{status} {code} {message}")
+        self.status = status
+        self.code = code
+        self.message = message
+        self.data = data
+        self.headers = headers or {}
+
+    def to_response(self) -> Response:
+        """The HTTP response for this error."""
+        body: dict[str, Any] = {"code": self.code, "message": self.message}
+        if self.data is not None:
+            body["data"] = self.data
+        return json_response(body, self.status, headers=self.headers)
+
+
+def bad_body(message: str) -> PlatformError:
+    """400 / 12002 "request body invalid" with a message saying what is wrong."""
+    return PlatformError(400, 12002, f"request body invalid: {message}")
+
+
+@attrs.define(slots=True)
+class Request:
+    """An HTTP request as seen by handlers."""
+
+    method: str
+    path: str
+    query: dict[str, str]
+    headers: dict[str, str]  # lower-case names
+    body: bytes
+    params: dict[str, str] = attrs.Factory(dict)
+    _json: Any = attrs.field(default=None, alias="_json")
+    _parsed: bool = attrs.field(default=False, alias="_parsed")
+
+    @classmethod
+    def from_scope(cls, scope: dict[str, Any], body: bytes) -> Request:
+        """Build from an ASGI http scope and the full body."""
+        headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
+        query = dict(parse_qsl(scope.get("query_string", b"").decode("latin-1"), keep_blank_values=True))
+        return cls(scope["method"].upper(), scope["path"], query, headers, body)
+
+    @property
+    def content_type(self) -> str:
+        """The media type of the body without parameters."""
+        return self.headers.get("content-type", "").split(";")[0].strip().lower()
+
+    def json(self, *, default: Any = None) -> Any:
+        """The decoded body: JSON, or multipart/form-data fields as a dict.
+
+        An empty body gives ``default``. Raises :class:`PlatformError` 400/12002 when the
+        body is not valid JSON (or multipart).
+        """
+        if self._parsed:
+            return self._json if self._json is not None else default
+        self._parsed = True
+        if not self.body.strip():
+            self._json = None
+            return default
+        if self.content_type == "multipart/form-data":
+            self._json = parse_multipart(self.headers.get("content-type", ""), self.body)
+            return self._json
+        try:
+            self._json = json.loads(self.body)
+        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+            raise bad_body(f"not valid JSON ({exc}); send a JSON object") from None
+        return self._json
+
+    def json_object(self, *, required: bool = False) -> dict[str, Any]:
+        """The body as a JSON object; ``{}`` when empty unless ``required``."""
+        data = self.json()
+        if data is None:
+            if required:
+                raise bad_body("empty body; send a JSON object")
+            return {}
+        if not isinstance(data, dict):
+            raise bad_body(f"expected a JSON object, got {type(data).__name__}")
+        return data
+
+
+def parse_multipart(content_type: str, body: bytes) -> dict[str, Any]:
+    """Parse multipart/form-data into a dict.
+
+    Parts with a JSON content type (or JSON text) holding ``{name: value}`` are unwrapped
+    (the documented form, spec 6.5); files become ``{"filename", "size"}``.
+    """
+    msg = email.parser.BytesParser(policy=email.policy.HTTP).parsebytes(
+        b"Content-Type: " + content_type.encode("latin-1") + b"\r\n\r\n" + body
+    )
+    if not msg.is_multipart():
+        raise bad_body("malformed multipart/form-data body")
+    out: dict[str, Any] = {}
+    for part in msg.iter_parts():
+        name = part.get_param("name", header="content-disposition")
+        if not name:
+            continue
+        payload = part.get_payload(decode=True) or b""
+        filename = part.get_filename()
+        if filename is not None or name == "file_image":
+            out[name] = {"filename": filename or name, "size": len(payload)}
+            continue
+        text = payload.decode("utf-8", "replace")
+        value: Any = text
+        if text[:1] in "{[":
+            try:
+                value = json.loads(text)
+            except json.JSONDecodeError:
+                value = text
+        if isinstance(value, dict) and set(value) == {name}:
+            value = value[name]
+        out[str(name)] = value
+    return out
+
+
+@attrs.define(slots=True)
+class Response:
+    """An HTTP response (body already encoded)."""
+
+    status: int
+    body: bytes
+    headers: dict[str, str] = attrs.Factory(dict)
+
+    def header_list(self) -> list[tuple[bytes, bytes]]:
+        """ASGI headers including content type, length and trace id."""
+        headers = {"content-type": "application/json", "x-tps-trace-id": uuid.uuid4().hex}
+        headers.update({k.lower(): v for k, v in self.headers.items()})
+        headers["content-length"] = str(len(self.body))
+        names = {"x-tps-trace-id": "X-Tps-trace-ID", "content-type": "Content-Type"}
+        return [(names.get(k, k).encode("latin-1"), v.encode("latin-1")) for k, v in headers.items()]
+
+    def json(self) -> Any:
+        """Decode the body (for recording responses in the outbox)."""
+        return json.loads(self.body) if self.body else None
+
+
+def json_response(data: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
+    """A JSON response."""
+    return Response(status, json.dumps(data, ensure_ascii=False).encode("utf-8"), dict(headers or {}))
+
+
+def no_content() -> Response:
+    """204 with an empty body (DELETE / PUT endpoints, spec 6.1)."""
+    return Response(204, b"")
+
+
+def error_response(status: int, code: int, message: str) -> Response:
+    """Shortcut for ``PlatformError(...).to_response()``."""
+    return PlatformError(status, code, message).to_response()
+
+
+Handler = Callable[..., Awaitable[Response | Any]]
+
+
+@attrs.define(slots=True)
+class _Route:
+    method: str
+    pattern: re.Pattern[str]
+    template: str
+    handler: Handler
+
+
+class Router:
+    """Maps ``METHOD /path/{param}`` templates to async handlers.
+
+    Handlers are called as ``handler(request)`` with ``request.params`` filled in. A handler
+    returns a :class:`Response`, ``None`` (204) or any JSON-able value (200).
+    """
+
+    def __init__(self) -> None:
+        self._routes: list[_Route] = []
+
+    def add(self, method: str, template: str, handler: Handler) -> None:
+        """Register ``handler`` for ``method`` and path ``template``."""
+        regex = re.sub(r"\{(\w+)\}", r"(?P<\1>[^/]+)", template.rstrip("/") or "/")
+        self._routes.append(_Route(method.upper(), re.compile(f"^{regex}/?$"), template, handler))
+
+    def route(self, method: str, template: str) -> Callable[[Handler], Handler]:
+        """Decorator form of :meth:`add`."""
+        def deco(fn: Handler) -> Handler:
+            self.add(method, template, fn)
+            return fn
+        return deco
+
+    def include(self, other: Router) -> None:
+        """Add all routes of ``other``."""
+        self._routes.extend(other._routes)
+
+    def match(self, method: str, path: str) -> tuple[Handler | None, dict[str, str], bool]:
+        """Find the handler for ``method path``.
+
+        Returns ``(handler, params, path_known)``; ``path_known`` tells 405 from 404.
+        """
+        path_known = False
+        for r in self._routes:
+            m = r.pattern.match(path)
+            if m is None:
+                continue
+            path_known = True
+            if r.method == method or (method == "HEAD" and r.method == "GET"):
+                return r.handler, m.groupdict(), True
+        return None, {}, path_known
+
+
+def to_response(result: Any) -> Response:
+    """Turn a handler result into a :class:`Response`."""
+    if isinstance(result, Response):
+        return result
+    if result is None:
+        return no_content()
+    return json_response(result)

@@ -1,0 +1,250 @@
+"""Passive-reply bookkeeping (spec 6.10) and the outbox of everything the bot sent.
+
+Each inbound message and event is recorded with its scene, target and platform time. Send
+endpoints check the reply window of the scene, the 5-replies-per-id cap for group/C2C and
+(msg_id, msg_seq) uniqueness, and proactive quotas.
+"""
+
+from __future__ import annotations
+
+import collections
+import math
+from typing import Any
+
+import attrs
+import trio
+
+from .config import EmulatorConfig
+from .http import PlatformError
+
+__all__ = ["Inbound", "ReplyLedger", "OutboxEntry", "Outbox", "SCENES"]
+
+SCENES = ("guild", "dm", "group", "c2c")
+
+
+@attrs.define(slots=True, eq=False)
+class Inbound:
+    """A message or event the bot may answer passively."""
+
+    id: str
+    kind: str  # "message" | "event"
+    scene: str  # guild | dm | group | c2c
+    time: float
+    event: str
+    guild_id: str | None = None
+    channel_id: str | None = None
+    group_openid: str | None = None
+    user_openid: str | None = None
+    content: str | None = None
+    from_bot: bool = False
+    replies: int = 0
+    seqs: set[int] = attrs.Factory(set)
+
+    def summary(self) -> dict[str, Any]:
+        """What the outbox shows about the message a reply answered."""
+        return {
+            "id": self.id, "kind": self.kind, "scene": self.scene, "event": self.event,
+            "content": self.content, "time": self.time, "guild_id": self.guild_id,
+            "channel_id": self.channel_id, "group_openid": self.group_openid,
+            "user_openid": self.user_openid,
+        }
+
+    def matches_target(self, scene: str, target: dict[str, str | None]) -> bool:
+        """True if a send to ``target`` in ``scene`` may reference this record."""
+        if scene in ("guild", "dm"):
+            return self.scene == scene and self.guild_id == target.get("guild_id")
+        if scene == "group":
+            return self.scene == "group" and self.group_openid == target.get("group_openid")
+        return self.scene == "c2c" and self.user_openid == target.get("openid")
+
+
+class ReplyLedger:
+    """Records inbound ids and enforces the passive-reply rules."""
+
+    def __init__(self, config: EmulatorConfig) -> None:
+        self._config = config
+        self._records: dict[str, Inbound] = {}
+        self._order: collections.deque[str] = collections.deque()
+        self._proactive: dict[tuple[str, str, int], int] = {}
+        self._channel_rate: dict[str, collections.deque[float]] = {}
+
+    def record(self, rec: Inbound) -> None:
+        """Remember ``rec`` (bounded: the oldest 200k records are forgotten)."""
+        self._records[rec.id] = rec
+        self._order.append(rec.id)
+        while len(self._order) > 200_000:
+            self._records.pop(self._order.popleft(), None)
+
+    def get(self, rec_id: str) -> Inbound | None:
+        """The record for a message or event id."""
+        return self._records.get(rec_id)
+
+    def check(self, scene: str, target: dict[str, str | None], body: dict[str, Any],
+              now: float) -> tuple[Inbound | None, int | None]:
+        """Validate a send; return the record it replies to (or ``None``) and its msg_seq.
+
+        Raises :class:`PlatformError` with the platform's codes when a rule is broken.
+        """
+        cfg = self._config
+        msg_id, event_id = body.get("msg_id"), body.get("event_id")
+        if scene == "guild" and cfg.channel_rate_limit is not None:
+            self._check_channel_rate(str(target.get("channel_id")), now)
+        msg_seq: int | None = None
+        if scene in ("group", "c2c"):
+            raw_seq = body.get("msg_seq", 1)
+            if isinstance(raw_seq, str) and raw_seq.strip().isdigit():
+                raw_seq = int(raw_seq)
+            if raw_seq is None:
+                raw_seq = 1
+            if isinstance(raw_seq, bool) or not isinstance(raw_seq, int) or raw_seq < 0:
+                raise PlatformError(400, 12002, "request body invalid: msg_seq must be a non-negative integer")
+            msg_seq = raw_seq
+        ref = msg_id or event_id
+        if not ref:
+            self._check_proactive(scene, target, now)
+            return None, msg_seq
+        if not isinstance(ref, str):
+            raise PlatformError(400, 12002, "request body invalid: msg_id/event_id must be strings")
+        rec = self._records.get(ref)
+        if rec is None or (msg_id and rec.kind != "message" and not event_id) \
+                or not rec.matches_target(scene, target):
+            raise PlatformError(400, 304026, f"bad reply msg id: {ref!r} is not a message/event of this {scene} target")
+        if rec.from_bot:
+            raise PlatformError(400, 50045, "cannot reply to the bot's own message")
+        if now - rec.time > cfg.reply_window(scene):
+            raise PlatformError(400, 304027, f"reply msg expired: the {scene} reply window is "
+                                f"{cfg.reply_window(scene):g}s; send a new message instead")
+        if scene in ("group", "c2c"):
+            if msg_seq in rec.seqs:
+                raise PlatformError(400, cfg.duplicate_seq_code,
+                                    f"duplicate msg_seq {msg_seq} for {ref!r}; use a new msg_seq per reply")
+            if rec.replies >= cfg.replies_per_msg:
+                raise PlatformError(400, cfg.reply_limit_code,
+                                    f"msg limit exceed: at most {cfg.replies_per_msg} replies per msg_id")
+        return rec, msg_seq
+
+    def commit(self, rec: Inbound | None, msg_seq: int | None) -> None:
+        """Count an accepted reply against ``rec``."""
+        if rec is None:
+            return
+        rec.replies += 1
+        if msg_seq is not None:
+            rec.seqs.add(msg_seq)
+
+    def _check_channel_rate(self, channel_id: str, now: float) -> None:
+        window = self._channel_rate.setdefault(channel_id, collections.deque())
+        while window and now - window[0] >= 1.0:
+            window.popleft()
+        if len(window) >= (self._config.channel_rate_limit or math.inf):
+            raise PlatformError(429, 20028, "channel write rate limit: at most "
+                                f"{self._config.channel_rate_limit} messages per second per channel")
+        window.append(now)
+
+    def _check_proactive(self, scene: str, target: dict[str, str | None], now: float) -> None:
+        policy = self._config.proactive
+        if policy == "allow":
+            return
+        if policy == "deny":
+            raise PlatformError(400, 304045, "proactive messages are not available; reply with msg_id or event_id")
+        if scene == "guild":
+            key, limit, period = str(target.get("channel_id")), 20, 86400
+        elif scene == "dm":
+            key, limit, period = str(target.get("guild_id")), 2, 86400
+        elif scene == "group":
+            key, limit, period = str(target.get("group_openid")), 4, 30 * 86400
+        else:
+            key, limit, period = str(target.get("openid")), 4, 30 * 86400
+        slot = (scene, key, int(now // period))
+        used = self._proactive.get(slot, 0)
+        if used >= limit:
+            raise PlatformError(400, 22009 if scene in ("group", "c2c") else 304045,
+                                f"proactive message limit reached for this {scene} target ({limit} per "
+                                f"{'day' if period == 86400 else 'month'}); reply to a message instead")
+        self._proactive[slot] = used + 1
+
+
+@attrs.define(slots=True, eq=False)
+class OutboxEntry:
+    """One send the bot made (accepted or rejected)."""
+
+    n: int
+    scene: str
+    target: dict[str, str | None]
+    method: str
+    path: str
+    body: Any
+    msg_id: str | None
+    event_id: str | None
+    msg_seq: int | None
+    reply_to: dict[str, Any] | None
+    time: float
+    status: int
+    response: Any
+    accepted: bool
+
+    @property
+    def content(self) -> str | None:
+        """The text content sent, if any."""
+        return self.body.get("content") if isinstance(self.body, dict) else None
+
+    def to_json(self) -> dict[str, Any]:
+        """JSON form for the control API."""
+        return {
+            "n": self.n, "scene": self.scene, "target": self.target, "method": self.method,
+            "path": self.path, "body": self.body, "content": self.content, "msg_id": self.msg_id,
+            "event_id": self.event_id, "msg_seq": self.msg_seq, "reply_to": self.reply_to,
+            "time": self.time, "status": self.status, "response": self.response,
+            "accepted": self.accepted,
+        }
+
+
+class Outbox:
+    """Everything the bot sent, in order, with a way to wait for new entries."""
+
+    def __init__(self, limit: int) -> None:
+        self._entries: collections.deque[OutboxEntry] = collections.deque(maxlen=limit)
+        self._changed = trio.Event()
+        self._n = 0
+
+    def append(self, **fields: Any) -> OutboxEntry:
+        """Record a send and wake waiters."""
+        self._n += 1
+        entry = OutboxEntry(n=self._n, **fields)
+        self._entries.append(entry)
+        self._changed.set()
+        self._changed = trio.Event()
+        return entry
+
+    def clear(self) -> None:
+        """Forget all entries (numbering continues)."""
+        self._entries.clear()
+
+    def query(self, *, scene: str | None = None, reply_to: str | None = None, after: int = 0,
+              accepted: bool | None = True, contains: str | None = None,
+              target: str | None = None) -> list[OutboxEntry]:
+        """Entries matching every given filter, oldest first."""
+        out = []
+        for e in self._entries:
+            if e.n <= after or (scene and e.scene != scene):
+                continue
+            if accepted is not None and e.accepted != accepted:
+                continue
+            if reply_to and reply_to not in (e.msg_id, e.event_id) and \
+                    (e.reply_to or {}).get("id") != reply_to:
+                continue
+            if contains and contains not in (e.content or ""):
+                continue
+            if target and target not in [v for v in e.target.values() if v]:
+                continue
+            out.append(e)
+        return out
+
+    async def wait(self, timeout: float, **filters: Any) -> OutboxEntry | None:
+        """The first entry matching ``filters``, waiting up to ``timeout`` seconds."""
+        with trio.move_on_after(timeout):
+            while True:
+                found = self.query(**filters)
+                if found:
+                    return found[0]
+                await self._changed.wait()
+        return None

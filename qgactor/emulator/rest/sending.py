@@ -1,0 +1,102 @@
+"""The shared path of every send endpoint: validate, apply the passive-reply rules,
+build the platform's answer, remember the message and record the outbox entry."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..http import PlatformError, Request
+from ..platform import Platform
+from ..replies import Inbound
+
+__all__ = ["send_message", "GUILD_BODY_FIELDS"]
+
+GUILD_BODY_FIELDS = ("content", "embed", "ark", "image", "file_image", "markdown")
+MSG_TYPES = {0, 1, 2, 3, 4, 5, 6, 7}
+
+
+def _validate_guild(body: dict[str, Any]) -> None:
+    if not any(body.get(k) not in (None, "", {}, []) for k in GUILD_BODY_FIELDS):
+        raise PlatformError(400, 50006, "消息为空 (empty message): give content, embed, ark, image, file_image or markdown")
+    for k in ("embed", "ark", "markdown", "keyboard", "message_reference"):
+        if body.get(k) is not None and not isinstance(body[k], dict):
+            raise PlatformError(400, 12002, f"request body invalid: {k} must be an object")
+    if body.get("content") is not None and not isinstance(body["content"], str):
+        raise PlatformError(400, 12002, "request body invalid: content must be a string")
+
+
+def _validate_open(body: dict[str, Any]) -> None:
+    mt = body.get("msg_type")
+    if isinstance(mt, str) and mt.isdigit():
+        mt = body["msg_type"] = int(mt)
+    if mt is None:
+        raise PlatformError(400, 12002, "request body invalid: msg_type is required (0 text, 2 markdown, 3 ark, 4 embed, 7 media)")
+    if isinstance(mt, bool) or not isinstance(mt, int) or mt not in MSG_TYPES:
+        raise PlatformError(400, 12002, f"request body invalid: unknown msg_type {mt!r}")
+    content = body.get("content")
+    if content is not None and not isinstance(content, str):
+        raise PlatformError(400, 12002, "request body invalid: content must be a string")
+    need = {2: "markdown", 3: "ark", 4: "embed", 7: "media"}.get(mt)
+    if need is not None:
+        if not isinstance(body.get(need), dict):
+            raise PlatformError(400, 12002, f"request body invalid: msg_type {mt} needs a {need} object")
+        if mt == 7 and not isinstance(body["media"].get("file_info"), str):
+            raise PlatformError(400, 12002, "request body invalid: media.file_info (from the files API) is required")
+    elif mt == 0 and not (content or "").strip():
+        raise PlatformError(400, 50006, "消息为空 (empty message): content is required for msg_type 0")
+
+
+async def send_message(p: Platform, req: Request, scene: str, target: dict[str, str | None]) -> Any:
+    """Handle a send in ``scene`` to ``target``; returns the JSON answer or raises."""
+    now = p.clock.now()
+    body: Any = None
+    rec = None
+    msg_seq = None
+    try:
+        body = req.json_object(required=True)
+        if scene in ("guild", "dm"):
+            _validate_guild(body)
+        else:
+            _validate_open(body)
+        rec, msg_seq = p.ledger.check(scene, target, body, now)
+    except PlatformError as exc:
+        p.outbox.append(scene=scene, target=target, method=req.method, path=req.path, body=body,
+                        msg_id=_s(body, "msg_id"), event_id=_s(body, "event_id"), msg_seq=msg_seq,
+                        reply_to=rec.summary() if rec else None, time=now, status=exc.status,
+                        response={"code": exc.code, "message": exc.message}, accepted=False)
+        raise
+    p.ledger.commit(rec, msg_seq)
+    if scene in ("guild", "dm"):
+        msg_id = p.ids.guild_message()
+        seq = p.ids.next()
+        answer: dict[str, Any] = {
+            "id": msg_id, "channel_id": target.get("channel_id"), "guild_id": target.get("guild_id"),
+            "content": body.get("content") or "", "timestamp": p.clock.rfc3339(now), "tts": False,
+            "mention_everyone": False, "author": p.world.bot.to_json(), "embeds": [body["embed"]] if body.get("embed") else [],
+            "pinned": False, "type": 0, "flags": 0, "seq": seq, "seq_in_channel": str(seq),
+        }
+        if body.get("message_reference"):
+            answer["message_reference"] = body["message_reference"]
+        if scene == "dm":
+            answer["direct_message"] = True
+            answer["src_guild_id"] = target.get("source_guild_id")
+    else:
+        msg_id = p.ids.open_message()
+        answer = {"id": msg_id, "timestamp": int(now)}
+    p.messages[msg_id] = {"scene": scene, "target": target, "time": now, "from_bot": True,
+                          "object": answer if scene in ("guild", "dm") else {"id": msg_id, "content": body.get("content")}}
+    p.ledger.record(Inbound(msg_id, "message", scene, now, "BOT_MESSAGE", guild_id=target.get("guild_id"),
+                            channel_id=target.get("channel_id"), group_openid=target.get("group_openid"),
+                            user_openid=target.get("openid"), from_bot=True))
+    entry = p.outbox.append(scene=scene, target=target, method=req.method, path=req.path, body=body,
+                            msg_id=_s(body, "msg_id"), event_id=_s(body, "event_id"), msg_seq=msg_seq,
+                            reply_to=rec.summary() if rec else None, time=now, status=200,
+                            response=answer, accepted=True)
+    del entry
+    return answer
+
+
+def _s(body: Any, key: str) -> str | None:
+    if isinstance(body, dict) and isinstance(body.get(key), str):
+        return body[key]
+    return None

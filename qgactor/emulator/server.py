@@ -1,0 +1,129 @@
+"""``open_emulator()``: run the emulator on hypercorn (trio) in the caller's trio program."""
+
+from __future__ import annotations
+
+import logging
+from contextlib import asynccontextmanager
+from functools import partial
+from typing import Any, AsyncIterator
+
+import attrs
+import httpx
+import trio
+from hypercorn.config import Config as HypercornConfig
+from hypercorn.trio import serve
+
+from .app import TOKEN_PATH, EmulatorApp
+from .client import ControlClient
+from .config import EmulatorConfig
+from .control import build_control_router
+from .platform import Platform
+from .rest import build_rest_router
+from .signing import public_key_bytes
+from .world import World
+
+__all__ = ["Emulator", "open_emulator", "serve_emulator"]
+
+log = logging.getLogger(__name__)
+
+
+@attrs.define(slots=True, eq=False)
+class Emulator:
+    """A running emulator: its URLs, credentials, state and control client."""
+
+    platform: Platform
+    base_url: str
+    control: ControlClient
+
+    @property
+    def api_url(self) -> str:
+        """OpenAPI base URL (replaces ``https://api.sgroup.qq.com``)."""
+        return self.base_url
+
+    @property
+    def token_url(self) -> str:
+        """Access-token URL (replaces ``https://bots.qq.com/app/getAppAccessToken``)."""
+        return self.base_url + TOKEN_PATH
+
+    @property
+    def gateway_url(self) -> str:
+        """Websocket gateway URL (what ``GET /gateway`` returns)."""
+        return self.platform.gateway_url
+
+    @property
+    def appid(self) -> str:
+        """The bot's AppID."""
+        return self.platform.world.appid
+
+    @property
+    def secret(self) -> str:
+        """The bot's AppSecret (also the webhook signing seed)."""
+        return self.platform.world.secret
+
+    @property
+    def legacy_token(self) -> str:
+        """The legacy bot token for ``Bot {appid}.{token}``."""
+        return self.platform.world.legacy_token
+
+    @property
+    def world(self) -> World:
+        """The live world (mutating it affects REST answers)."""
+        return self.platform.world
+
+    @property
+    def config(self) -> EmulatorConfig:
+        """The configuration in effect."""
+        return self.platform.config
+
+    @property
+    def public_key(self) -> bytes:
+        """Raw Ed25519 public key of the webhook signatures."""
+        return public_key_bytes(self.secret)
+
+    def __repr__(self) -> str:
+        return f"<Emulator {self.base_url} appid={self.appid}>"
+
+
+def _hypercorn_config(config: EmulatorConfig) -> HypercornConfig:
+    hc = HypercornConfig()
+    hc.bind = [f"{config.host}:{config.port}"]
+    hc.accesslog = None
+    hc.errorlog = logging.getLogger("qgactor.emulator.hypercorn")
+    hc.graceful_timeout = 0.5
+    hc.websocket_ping_interval = None
+    hc.keep_alive_timeout = 30
+    hc.websocket_max_message_size = 16 * 1024 * 1024
+    return hc
+
+
+async def serve_emulator(platform: Platform, *, task_status: Any = trio.TASK_STATUS_IGNORED) -> None:
+    """Serve ``platform`` until cancelled; ``task_status.started(base_url)`` once listening."""
+    app = EmulatorApp(platform, build_rest_router(platform), build_control_router(platform))
+    async with trio.open_nursery() as nursery:
+        binds = await nursery.start(partial(serve, app, _hypercorn_config(platform.config)))
+        platform.base_url = binds[0].rstrip("/")
+        nursery.start_soon(platform.webhook.run)
+        log.info("emulator listening on %s (appid %s)", platform.base_url, platform.world.appid)
+        task_status.started(platform.base_url)
+
+
+@asynccontextmanager
+async def open_emulator(config: EmulatorConfig | None = None, *, world: World | None = None,
+                        **overrides: Any) -> AsyncIterator[Emulator]:
+    """Start an emulator on a free port (by default) and yield an :class:`Emulator`.
+
+    ``overrides`` are :class:`EmulatorConfig` fields (e.g. ``heartbeat_interval_ms=200``).
+    The server stops when the block exits. Raises :class:`~qgactor.emulator.WorldError`
+    for a bad world file and ``OSError`` if the port cannot be bound.
+    """
+    config = attrs.evolve(config or EmulatorConfig(), **overrides)
+    world = world if world is not None else World.load(config.world)
+    platform = Platform(config, world)
+    async with trio.open_nursery() as nursery:
+        base_url = await nursery.start(serve_emulator, platform)
+        async with httpx.AsyncClient(timeout=30.0) as http:
+            emu = Emulator(platform, base_url, ControlClient(base_url, client=http))
+            try:
+                yield emu
+            finally:
+                nursery.cancel_scope.cancel()
