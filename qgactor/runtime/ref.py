@@ -1,0 +1,444 @@
+"""``ActorRef``: the address of a supervised child slot, and its bounded mailbox.
+
+The ref *is* the child slot: it owns the mailbox and outlives every incarnation of the actor, so
+a ref stays valid across restarts and messages sent during a restart wait in the mailbox. The
+kernel's bookkeeping lives in private slots here to keep an idle actor small.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import deque
+from typing import TYPE_CHECKING, Any
+
+import outcome
+import trio
+from trio.lowlevel import (
+    Abort,
+    Task,
+    cancel_shielded_checkpoint,
+    checkpoint_if_cancelled,
+    current_task,
+    reschedule,
+    wait_task_rescheduled,
+)
+
+from qgactor.runtime.errors import ActorDead, ActorError, AskTimeout, MailboxFull
+from qgactor.runtime.messages import DeadLetter, ExitReason
+from qgactor.runtime.spec import ChildSpec, Overflow
+
+if TYPE_CHECKING:
+    from qgactor.runtime.actor import Actor, ActorContext
+    from qgactor.runtime.engine import Supervision
+    from qgactor.runtime.snapshot import ActorSnapshot
+    from qgactor.runtime.system import ActorNursery
+
+__all__ = ["ActorRef"]
+
+log = logging.getLogger(__name__)
+
+# Slot states (ints for cheap comparisons).
+STARTING = 0  # factory / on_start running
+RUNNING = 1  # message loop running
+STOPPING = 2  # incarnation ending (loop left, on_stop pending)
+EXITED = 3  # incarnation ended, supervisor decision pending
+RESTARTING = 4  # waiting for the backoff delay
+DEAD = 5  # stopped for good
+
+STATE_NAMES = {
+    STARTING: "starting",
+    RUNNING: "running",
+    STOPPING: "stopping",
+    EXITED: "exited",
+    RESTARTING: "restarting",
+    DEAD: "dead",
+}
+
+
+def _abort_ok(_raise_cancel: object) -> Abort:
+    return Abort.SUCCEEDED
+
+
+class _Ask:
+    """One ``ask`` request: the message plus the asker's reply slot."""
+
+    __slots__ = ("msg", "task", "waiting", "result")
+
+    def __init__(self, msg: Any, task: Task) -> None:
+        self.msg = msg
+        self.task: Task | None = task  # None once answered or abandoned
+        self.waiting = False
+        self.result: outcome.Outcome[Any] | None = None
+
+    def reply(self, result: outcome.Outcome[Any]) -> None:
+        """Answer the asker; a late reply (asker gone) is dropped."""
+        t = self.task
+        if t is None:
+            return
+        self.task = None
+        if self.waiting:
+            self.waiting = False
+            reschedule(t, result)
+        else:
+            self.result = result
+
+    def abort(self, _raise_cancel: object) -> Abort:
+        self.task = None
+        self.waiting = False
+        return Abort.SUCCEEDED
+
+
+class _Putter:
+    """A task blocked by a full BACKPRESSURE mailbox, with the item it wants to put."""
+
+    __slots__ = ("task", "item", "owner")
+
+    def __init__(self, task: Task, item: Any, owner: ActorRef) -> None:
+        self.task = task
+        self.item = item
+        self.owner = owner
+
+    def abort(self, _raise_cancel: object) -> Abort:
+        putters = self.owner._putters
+        if putters is not None:
+            try:
+                putters.remove(self)
+            except ValueError:  # pragma: no cover - already handed off
+                pass
+        return Abort.SUCCEEDED
+
+
+class ActorRef:
+    """The address of an actor: send it messages with :meth:`tell`, :meth:`tell_nowait`, :meth:`ask`.
+
+    A ref stays valid while its actor restarts; it becomes dead (``alive`` is False) only when the
+    actor stops for good, after which sending raises :class:`ActorDead`. Refs are created by
+    ``spawn``; never construct one directly.
+    """
+
+    __slots__ = (
+        "name",
+        "_spec",
+        "_system",
+        "_sup",
+        "_q",
+        "_cap",
+        "_overflow",
+        "_getter",
+        "_putters",
+        "_state",
+        "_stopping",
+        "_terminating",
+        "_incarnation",
+        "_actor",
+        "_ctx",
+        "_scope",
+        "_helpers",
+        "_children",
+        "_watchers",
+        "_watching",
+        "_inflight",
+        "_crash_exc",
+        "_exit_event",
+        "_start_waiter",
+        "_processed",
+        "_dropped",
+        "_restarts",
+        "_backoff_n",
+        "_started_at",
+        "_restart_at",
+        "_last_error",
+        "_reason",
+        "_registered",
+        "_idle_stop",
+        "_key",
+        "_helpers_done",
+        "__weakref__",
+    )
+
+    def __init__(
+        self, spec: ChildSpec, name: str, system: ActorNursery, sup: Supervision
+    ) -> None:
+        self.name = name
+        self._spec = spec
+        self._system = system
+        self._sup = sup
+        self._q: deque[Any] = deque()
+        self._cap = spec.mailbox.capacity
+        self._overflow = spec.mailbox.overflow
+        self._getter: Task | None = None
+        self._putters: deque[_Putter] | None = None
+        self._state = STARTING
+        self._stopping = False
+        self._terminating = False
+        self._incarnation = 0
+        self._actor: Actor | None = None
+        self._ctx: ActorContext | None = None
+        self._scope: trio.CancelScope | None = None
+        self._helpers: set[trio.CancelScope] | None = None
+        self._children: Supervision | None = None
+        self._watchers: set[ActorRef] | None = None
+        self._watching: set[ActorRef] | None = None
+        self._inflight: Any = None
+        self._crash_exc: BaseException | None = None
+        self._exit_event: trio.Event | None = None
+        self._start_waiter: trio.Event | None = None
+        self._processed = 0
+        self._dropped = 0
+        self._restarts = 0
+        self._backoff_n = 0
+        self._started_at = 0.0
+        self._restart_at = 0.0
+        self._last_error: BaseException | None = None
+        self._reason: ExitReason | None = None
+        self._registered = False
+        self._idle_stop = False
+        self._key: Any = None
+        self._helpers_done: trio.Event | None = None
+
+    # ------------------------------------------------------------------ public
+    @property
+    def alive(self) -> bool:
+        """False once the actor has stopped for good (restarting still counts as alive)."""
+        return self._state != DEAD
+
+    @property
+    def state(self) -> str:
+        """The slot's state: starting, running, stopping, exited, restarting or dead."""
+        return STATE_NAMES[self._state]
+
+    @property
+    def mailbox_depth(self) -> int:
+        """Messages waiting in the mailbox."""
+        return len(self._q)
+
+    @property
+    def processed(self) -> int:
+        """Messages handled by ``receive`` over all incarnations."""
+        return self._processed
+
+    @property
+    def dropped(self) -> int:
+        """Messages dropped or refused by the overflow policy."""
+        return self._dropped
+
+    @property
+    def restarts(self) -> int:
+        """How often this actor was restarted."""
+        return self._restarts
+
+    @property
+    def exit_reason(self) -> ExitReason | None:
+        """Why the actor stopped for good (None while alive)."""
+        return self._reason if self._state == DEAD else None
+
+    def snapshot(self) -> ActorSnapshot:
+        """The live subtree rooted at this actor (see :func:`qgactor.runtime.snapshot`)."""
+        from qgactor.runtime.snapshot import snapshot_ref
+
+        return snapshot_ref(self)
+
+    def __repr__(self) -> str:
+        return f"<ActorRef {self.name!r} {STATE_NAMES[self._state]}>"
+
+    async def tell(self, msg: Any) -> None:
+        """Send ``msg`` without waiting for an answer.
+
+        A full mailbox follows its overflow policy: BACKPRESSURE waits for room, DROP_NEWEST and
+        DROP_OLDEST drop (counted, recorded as dead letters), FAIL raises :class:`MailboxFull`.
+        Never raises because the target is restarting. Raises :class:`ActorDead` if the actor
+        has stopped for good. This is a trio checkpoint; if it raises ``Cancelled`` the message
+        was not sent.
+        """
+        q = self._q
+        if len(q) < self._cap:
+            await checkpoint_if_cancelled()
+            if len(q) < self._cap:
+                q.append(msg)
+                g = self._getter
+                if g is not None:
+                    self._getter = None
+                    reschedule(g)
+                await cancel_shielded_checkpoint()
+                return
+        await self._tell_slow(msg)
+
+    def tell_nowait(self, msg: Any) -> bool:
+        """Send ``msg`` without blocking; True if it was queued.
+
+        Returns False when a full mailbox drops it (BACKPRESSURE, DROP_NEWEST; counted as a drop).
+        DROP_OLDEST always queues (evicting the oldest). Raises :class:`MailboxFull` for FAIL and
+        :class:`ActorDead` if the actor has stopped for good.
+        """
+        q = self._q
+        if len(q) < self._cap:
+            q.append(msg)
+            g = self._getter
+            if g is not None:
+                self._getter = None
+                reschedule(g)
+            return True
+        if self._state == DEAD:
+            raise self._dead_error()
+        ov = self._overflow
+        if ov is Overflow.DROP_OLDEST:
+            self._evict_oldest()
+            self._append_and_wake(msg)
+            return True
+        if ov is Overflow.FAIL:
+            self._dropped += 1
+            raise self._full_error()
+        self._drop(msg)
+        return False
+
+    async def ask(self, msg: Any, timeout: float | None = 5.0) -> Any:
+        """Send ``msg`` and wait for ``receive``'s return value.
+
+        Raises :class:`AskTimeout` after ``timeout`` seconds (None waits forever; the request may
+        still be handled later and its reply is dropped), :class:`ActorDead` at once if the actor
+        has stopped for good or stops before answering, :class:`ActorError` (wrapping the original
+        exception) if ``receive`` raises while handling this request (the actor then crashes and
+        is supervised as usual), and :class:`MailboxFull` when the overflow policy refuses it.
+        A BACKPRESSURE mailbox makes ``ask`` wait for room within the same timeout. A request
+        queued while the actor restarts is answered by the next incarnation.
+        """
+        req = _Ask(msg, current_task())
+        if timeout is None:
+            return await self._ask_wait(req)
+        cs = trio.CancelScope(deadline=trio.current_time() + timeout)
+        with cs:
+            return await self._ask_wait(req)
+        raise AskTimeout(
+            f"actor {self.name!r} did not answer within {timeout:g}s "
+            f"({len(self._q)} message(s) queued); the reply, if any, will be dropped. "
+            "Raise the timeout or make the actor answer faster."
+        )
+
+    # ----------------------------------------------------------------- internal
+    async def _ask_wait(self, req: _Ask) -> Any:
+        q = self._q
+        if len(q) < self._cap:
+            q.append(req)
+            g = self._getter
+            if g is not None:
+                self._getter = None
+                reschedule(g)
+        else:
+            await checkpoint_if_cancelled()
+            await self._put_full(req, is_ask=True)
+        if req.result is not None:
+            await cancel_shielded_checkpoint()
+            return req.result.unwrap()
+        req.waiting = True
+        return await wait_task_rescheduled(req.abort)
+
+    async def _tell_slow(self, msg: Any) -> None:
+        await checkpoint_if_cancelled()
+        if len(self._q) < self._cap:
+            self._append_and_wake(msg)
+        else:
+            await self._put_full(msg, is_ask=False)
+            return
+        await cancel_shielded_checkpoint()
+
+    async def _put_full(self, item: Any, *, is_ask: bool) -> None:
+        """Put into a full (or dead) mailbox according to the overflow policy."""
+        if self._state == DEAD:
+            raise self._dead_error()
+        ov = self._overflow
+        if ov is Overflow.BACKPRESSURE:
+            p = _Putter(current_task(), item, self)
+            if self._putters is None:
+                self._putters = deque()
+            self._putters.append(p)
+            await wait_task_rescheduled(p.abort)
+            return
+        if ov is Overflow.DROP_OLDEST:
+            self._evict_oldest()
+            self._append_and_wake(item)
+            return
+        if ov is Overflow.DROP_NEWEST and not is_ask:
+            self._drop(item)
+            return
+        self._dropped += 1
+        raise self._full_error()
+
+    def _append_and_wake(self, item: Any) -> None:
+        self._q.append(item)
+        g = self._getter
+        if g is not None:
+            self._getter = None
+            reschedule(g)
+
+    def _deliver_system(self, msg: Any) -> None:
+        """Queue a kernel message (``Down``) regardless of capacity; ignored once dead."""
+        if self._state != DEAD:
+            self._append_and_wake(msg)
+
+    def _handoff(self) -> None:
+        """After a pop: move one blocked BACKPRESSURE putter's item into the mailbox."""
+        putters = self._putters
+        while putters and len(self._q) < self._cap:
+            p = putters.popleft()
+            self._q.append(p.item)
+            reschedule(p.task)
+
+    def _evict_oldest(self) -> None:
+        q = self._q
+        if q:
+            old = q.popleft()
+            self._drop(old)
+
+    def _drop(self, item: Any) -> None:
+        self._dropped += 1
+        if type(item) is _Ask:
+            item.reply(outcome.Error(self._full_error()))
+            item = item.msg
+        self._system._dead_letter(DeadLetter(self.name, item, "dropped"))
+
+    def _full_error(self) -> MailboxFull:
+        return MailboxFull(
+            f"mailbox of actor {self.name!r} is full ({self._spec.mailbox.capacity} messages, "
+            f"overflow={self._overflow.name}); slow down the sender, raise the capacity, or pick "
+            "another overflow policy"
+        )
+
+    def _dead_error(self) -> ActorDead:
+        reason = self._reason
+        return ActorDead(
+            f"actor {self.name!r} has stopped ({reason!r}); messages to it are not delivered. "
+            "Spawn it again or look up its replacement."
+        )
+
+    def _fail_pending(self) -> None:
+        """The actor is dead for good: dead-letter queued tells, fail asks and blocked senders."""
+        q = self._q
+        system = self._system
+        while q:
+            item = q.popleft()
+            if type(item) is _Ask:
+                item.reply(outcome.Error(self._dead_error()))
+            else:
+                system._dead_letter(DeadLetter(self.name, item, "stopped"))
+        putters = self._putters
+        while putters:
+            p = putters.popleft()
+            reschedule(p.task, outcome.Error(self._dead_error()))
+
+    def _fail_inflight(self, reason: ExitReason) -> None:
+        """Record the message being handled when the incarnation ended as a dead letter."""
+        item = self._inflight
+        if item is None:
+            return
+        self._inflight = None
+        msg = item
+        if type(item) is _Ask:
+            msg = item.msg
+            if reason.error is not None:
+                err: BaseException = ActorError(self.name, reason.error)
+                err.__cause__ = reason.error
+            else:
+                err = self._dead_error()
+            item.reply(outcome.Error(err))
+        kind = "crash" if reason.is_crash else "stopped"
+        self._system._dead_letter(DeadLetter(self.name, msg, kind, reason.error))

@@ -1,0 +1,167 @@
+"""``open_actor_nursery``: an actor system inside any trio program, and its ``ActorNursery``."""
+
+from __future__ import annotations
+
+import itertools
+import logging
+import random
+from collections import deque
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from typing import TYPE_CHECKING, Any
+
+import trio
+
+from qgactor.runtime.engine import Supervision
+from qgactor.runtime.errors import ActorDead
+from qgactor.runtime.messages import DeadLetter
+from qgactor.runtime.ref import ActorRef
+from qgactor.runtime.spec import Backoff, ChildSpec, Strategy
+
+if TYPE_CHECKING:
+    from qgactor.runtime.snapshot import ActorSnapshot
+
+__all__ = ["ActorNursery", "open_actor_nursery"]
+
+log = logging.getLogger("qgactor.runtime")
+
+
+class ActorNursery:
+    """The root of an actor system: spawn top-level actors, look them up, inspect the tree.
+
+    Obtained from :func:`open_actor_nursery`; never construct it directly. It is also the root
+    supervisor (configured by ``open_actor_nursery``'s arguments).
+    """
+
+    def __init__(self, name: str, strategy: Strategy, max_restarts: int, within: float,
+                 backoff: Backoff | None, dead_letter_capacity: int) -> None:
+        self.name = name
+        self._registry: dict[str, ActorRef] = {}
+        self._ids = itertools.count(1)
+        self._rng = random.Random()
+        self.dead_letters: deque[DeadLetter] = deque(maxlen=dead_letter_capacity)
+        """The most recent dead letters (bounded); ``dead_letter_count`` counts all of them."""
+        self.dead_letter_count = 0
+        self._nursery: trio.Nursery = None  # type: ignore[assignment]
+        self._host_scope: trio.CancelScope | None = None
+        self._failure: BaseException | None = None
+        self._closed = False
+        self._root = Supervision(self, name, strategy=strategy, max_restarts=max_restarts,
+                                 within=within, backoff=backoff)
+
+    # ------------------------------------------------------------------ API
+    async def spawn(self, factory: Callable[..., Any] | ChildSpec, *args: Any, **options: Any) -> ActorRef:
+        """Start a top-level actor and return its ref once ``on_start`` finished.
+
+        ``spawn(Factory, *args, name=None, restart=Restart.PERMANENT, shutdown=5.0,
+        mailbox=Mailbox(), idle_timeout=None)`` or ``spawn(ChildSpec(...))``. A factory that
+        raises (in ``__init__`` or ``on_start``) counts as a crash: the root supervisor restarts
+        it per its policy, and past the restart intensity the whole nursery fails. Raises
+        :class:`DuplicateName` for a taken name, :class:`ActorDead` after shutdown began, and
+        ``TypeError`` for bad options.
+        """
+        if self._closed:
+            raise ActorDead(f"actor system {self.name!r} is shut down; cannot spawn new actors")
+        return await self._root.spawn(factory, *args, **options)
+
+    def lookup(self, name: str) -> ActorRef | None:
+        """The live actor registered as ``name`` (anywhere in this system), or None."""
+        return self._registry.get(name)
+
+    async def stop(self, ref: ActorRef) -> None:
+        """Stop ``ref`` for good: graceful stop, cancelled after its shutdown timeout.
+
+        Works for any actor of this system (its own supervisor removes it; it is not restarted).
+        Stopping a dead actor does nothing.
+        """
+        await ref._sup.stop_child(ref)
+
+    @property
+    def children(self) -> list[ActorRef]:
+        """Top-level actors in start order."""
+        return list(self._root.children)
+
+    def snapshot(self) -> ActorSnapshot:
+        """The live actor tree (see :class:`ActorSnapshot`)."""
+        from qgactor.runtime.snapshot import snapshot_system
+
+        return snapshot_system(self)
+
+    def _dead_letter(self, letter: DeadLetter) -> None:
+        self.dead_letter_count += 1
+        self.dead_letters.append(letter)
+        if letter.reason == "crash":
+            log.warning("dead letter: %r", letter)
+        else:
+            log.debug("dead letter: %r", letter)
+
+    # ----------------------------------------------------------- lifecycle
+    async def _host(self, task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED) -> None:
+        # Actors live in a shielded nursery: cancelling the body does not cancel them, the
+        # graceful shutdown in open_actor_nursery stops them in reverse start order instead.
+        with trio.CancelScope(shield=True) as scope:
+            self._host_scope = scope
+            async with trio.open_nursery() as nursery:
+                self._nursery = nursery
+                nursery.start_soon(self._run_root, name=f"{self.name}:supervision")
+                task_status.started()
+                await trio.sleep_forever()
+
+    async def _run_root(self) -> None:
+        try:
+            await self._root.manage()
+        except BaseException as exc:
+            if isinstance(exc, trio.Cancelled):
+                raise
+            self._failure = exc
+            if self._outer_scope is not None:
+                self._outer_scope.cancel()
+
+    async def _shutdown(self) -> None:
+        self._closed = True
+        try:
+            await self._root.close()
+        finally:
+            if self._host_scope is not None:
+                self._host_scope.cancel()
+
+    _outer_scope: trio.CancelScope | None = None
+
+
+@asynccontextmanager
+async def open_actor_nursery(
+    *,
+    strategy: Strategy = Strategy.ONE_FOR_ONE,
+    max_restarts: int = 3,
+    within: float = 5.0,
+    backoff: Backoff | None = Backoff(),
+    name: str = "root",
+    dead_letter_capacity: int = 1000,
+) -> AsyncIterator[ActorNursery]:
+    """Run an actor system for the duration of the ``async with`` block.
+
+    The arguments configure the root supervisor (see :class:`Supervisor`). Leaving the block stops
+    every actor gracefully, in reverse start order (each child gets its ``shutdown`` timeout, then
+    is cancelled), also when the block raises or is cancelled. If the root supervisor exceeds its
+    restart intensity, the block is cancelled and :class:`RestartIntensityExceeded` is raised
+    from the ``async with``. An exception from the block propagates unchanged (not wrapped in an
+    exception group).
+    """
+    system = ActorNursery(name, strategy, max_restarts, within, backoff, dead_letter_capacity)
+    try:
+        async with trio.open_nursery() as outer:
+            system._outer_scope = outer.cancel_scope
+            await outer.start(system._host)
+            try:
+                yield system
+            finally:
+                with trio.CancelScope(shield=True):
+                    await system._shutdown()
+    except BaseExceptionGroup as eg:
+        if system._failure is not None:
+            raise system._failure from None
+        if len(eg.exceptions) == 1:
+            raise eg.exceptions[0] from None
+        raise
+    if system._failure is not None:
+        raise system._failure
