@@ -178,10 +178,12 @@ class HttpCore:
     """Sends requests for the REST client with the policy of this module's docstring.
 
     ``HttpCore(credentials, client, *, retry=RetryPolicy(), limits=Limits())`` where
-    ``client`` is an ``httpx.AsyncClient`` whose ``base_url`` is the API base.
+    ``client`` has httpx's ``async request(method, path, **kwargs)`` and resolves ``path``
+    against the API base (an ``httpx.AsyncClient`` with ``base_url``, or the API client's
+    prefixing wrapper).
     """
 
-    def __init__(self, credentials: Credentials, client: httpx.AsyncClient, *,
+    def __init__(self, credentials: Credentials, client: Any, *,
                  retry: RetryPolicy | None = None, limits: Limits | None = None) -> None:
         self.credentials = credentials
         self.client = client

@@ -9,6 +9,7 @@ no client logic lives here.
 from __future__ import annotations
 
 import enum
+from collections.abc import Iterable
 from types import MappingProxyType
 from typing import Final, Mapping
 
@@ -25,6 +26,7 @@ __all__ = [
     "PUBLIC_DEFAULT_INTENTS",
     "close_code_info",
     "intent_for_event",
+    "intents_for",
 ]
 
 
@@ -132,6 +134,26 @@ EVENT_INTENTS: Final[Mapping[str, Intents]] = MappingProxyType(
 def intent_for_event(name: str) -> Intents | None:
     """Return the intent bit that subscribes dispatch event ``name``, or ``None`` if unknown."""
     return EVENT_INTENTS.get(name)
+
+
+def intents_for(events: Iterable[str]) -> Intents:
+    """The intents that subscribe every dispatch event in ``events`` (OR of their bits).
+
+    Session events (READY, RESUMED) add nothing. Raises ``ValueError`` naming the unknown
+    event names, so a typo does not silently subscribe nothing.
+    """
+    result = Intents.NONE
+    unknown = []
+    for name in events:
+        bit = EVENT_INTENTS.get(name)
+        if bit is None:
+            unknown.append(name)
+        else:
+            result |= bit
+    if unknown:
+        raise ValueError(f"unknown dispatch event name(s): {', '.join(sorted(unknown))}; "
+                         "see qgactor.qq.EVENT_INTENTS for the valid names")
+    return result
 
 
 class CloseCode(enum.IntEnum):
