@@ -16,6 +16,7 @@ from __future__ import annotations
 import logging
 import math
 import random
+from collections.abc import Callable
 from typing import Any, Protocol, runtime_checkable
 
 import httpx
@@ -76,7 +77,7 @@ class TokenSource:
     """App access tokens from ``appid`` + ``secret``, refreshed ahead of expiry.
 
     ``TokenSource(appid, secret, *, token_url=PRODUCTION_TOKEN_URL, refresh_margin=60.0,
-    http=None, timeout=10.0, attempts=3)``
+    http=None, timeout=10.0, attempts=3, clock=None)``
 
     - ``await get()`` returns a valid access token, fetching one if there is none or the
       cached one expires within ``refresh_margin`` seconds (the platform hands out a new token
@@ -86,7 +87,8 @@ class TokenSource:
       header that failed makes it a no-op when another task already refreshed it.
     - ``await refresh()`` fetches now, unconditionally.
     - ``http``: an ``httpx.AsyncClient`` to use; by default one is opened per fetch.
-    - Times come from ``trio.current_time()`` (so ``MockClock`` drives expiry in tests).
+    - Times come from ``clock`` (default ``trio.current_time``); tests pass their own clock
+      function to drive expiry without sleeping.
 
     Raises ``AuthError`` when the platform rejects the credentials or answers garbage and
     ``ApiConnectionError`` when the token URL cannot be reached after ``attempts`` tries.
@@ -104,6 +106,7 @@ class TokenSource:
         http: httpx.AsyncClient | None = None,
         timeout: float = 10.0,
         attempts: int = 3,
+        clock: Callable[[], float] | None = None,
     ) -> None:
         if not appid or not secret:
             raise ValueError("TokenSource needs a non-empty appid and secret")
@@ -114,6 +117,7 @@ class TokenSource:
         self._http = http
         self._timeout = timeout
         self._attempts = max(1, attempts)
+        self._now = clock or trio.current_time
         self._token: str | None = None
         self._expires_at = -math.inf
         self._lifetime = 0.0
@@ -125,7 +129,7 @@ class TokenSource:
         state = "no token"
         if self._token is not None:
             try:
-                left = self._expires_at - trio.current_time()
+                left = self._expires_at - self._now()
                 state = f"token expires in {left:.0f}s"
             except RuntimeError:
                 state = "token cached"
@@ -133,7 +137,7 @@ class TokenSource:
 
     @property
     def expires_at(self) -> float:
-        """``trio.current_time()`` at which the cached token expires (``-inf`` if none)."""
+        """``clock()`` time at which the cached token expires (``-inf`` if none)."""
         return self._expires_at
 
     def _margin(self) -> float:
@@ -141,7 +145,7 @@ class TokenSource:
         return min(self.refresh_margin, self._lifetime / 2)
 
     def _fresh(self) -> bool:
-        return self._token is not None and trio.current_time() < self._expires_at - self._margin()
+        return self._token is not None and self._now() < self._expires_at - self._margin()
 
     def seconds_until_refresh(self) -> float:
         """How long until ``get()`` would fetch a new token (0 if it would now).
@@ -150,7 +154,7 @@ class TokenSource:
         """
         if self._token is None:
             return 0.0
-        return max(0.0, self._expires_at - self._margin() - trio.current_time())
+        return max(0.0, self._expires_at - self._margin() - self._now())
 
     def authorization(self) -> str | None:
         """The cached ``QQBot {token}`` header value if still fresh, else ``None`` (no I/O)."""
@@ -247,7 +251,7 @@ class TokenSource:
                             trace_id=trace, method="POST", path=self.token_url) from None
         self._token = token
         self._lifetime = lifetime
-        self._expires_at = trio.current_time() + lifetime
+        self._expires_at = self._now() + lifetime
         self.fetch_count += 1
         log.info("fetched an access token for appid %s, valid for %.0fs", self.appid, lifetime)
         return token
