@@ -1,0 +1,454 @@
+"""Load, activate, deactivate, reload and crash handling of plugins (the manager's engine).
+
+Reload of plugin P with (transitive) dependents D1..Dn:
+
+1. re-read P's manifest and check its needs; import P's new code and build the new version
+   while the old one keeps serving. An import, definition or config error stops here: the
+   old modules are put back and nothing else changed.
+2. hold the gates of P and D* (their events wait, bounded), deactivate D* (reverse order) and
+   P: in-flight calls finish (bounded), their supervisors stop, ``on_unload`` runs, caches are
+   cleared.
+3. register the new P (one synchronous swap) and activate it (``on_load``, supervisor). If
+   that fails, the old version is restored (modules, a fresh instance of the old class) and
+   activated instead, and the result says why.
+4. re-import and re-activate D* in load order; open the gates: waiting events run on the
+   new versions.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from typing import TYPE_CHECKING, Any
+
+import attrs
+import trio
+
+from qgactor.config.errors import ConfigError
+from qgactor.config.file import ConfigFile
+from qgactor.plugins.components import register_version, unregister
+from qgactor.plugins.dependencies import check_requirements
+from qgactor.plugins.info import ReloadResult
+from qgactor.plugins.loader import PluginImportError, classes_defined_in, discover
+from qgactor.plugins.plugin import Plugin, PluginContext, PluginDefinitionError
+from qgactor.plugins.slot import PluginSlot, PluginState, Version
+from qgactor.plugins.worker import PluginWorker, call_maybe_sync
+from qgactor.runtime import ChildSpec, Down, Restart, Strategy, Supervisor
+
+if TYPE_CHECKING:
+    from qgactor.plugins.host import PluginsHost
+    from qgactor.plugins.manager import PluginManager
+
+__all__ = ["Lifecycle", "PluginLoadError"]
+
+log = logging.getLogger(__name__)
+
+
+class PluginLoadError(Exception):
+    """A plugin could not be imported, configured, instantiated, registered or loaded."""
+
+
+class Lifecycle:
+    """The load/unload/reload engine behind :class:`PluginManager` (holds no lock itself;
+    the manager serialises calls)."""
+
+    def __init__(self, manager: PluginManager) -> None:
+        self.m = manager
+        self.host: PluginsHost | None = None
+        self.config_digests: dict[str, str] = {}
+        self.code_digests: dict[str, str] = {}
+
+    # -- prepare ---------------------------------------------------------------------------
+    def load_config(self, slot: PluginSlot, cls: type[Plugin]) -> Any:
+        """Load (creating it with comments on first use) the plugin's TOML config."""
+        if cls.Config is None:
+            self.config_digests.pop(slot.name, None)
+            return None
+        path = self.m.config_dir / f"{slot.name}.toml"
+        try:
+            loaded = ConfigFile(cls.Config, path).load(create=True)
+        except (ConfigError, OSError) as exc:
+            raise PluginLoadError(f"config {path}: {exc}") from exc
+        self.config_digests[slot.name] = loaded.digest
+        return loaded.value
+
+    def prepare(self, slot: PluginSlot, *, reuse: Version | None = None) -> Version:
+        """Import (unless reusing an old version's class) and instantiate a plugin.
+
+        Raises:
+            PluginLoadError: what failed, with the cause chained. Partially imported modules
+                are purged.
+        """
+        from qgactor.plugins.manager import source_digest
+
+        name = slot.name
+        imp = self.m.importer
+        if reuse is None:
+            imp.set_source(slot.source)
+            try:
+                imp.import_plugin(name)
+            except PluginImportError as exc:
+                raise PluginLoadError(str(exc)) from exc.__cause__
+            modules = imp.modules_of(name)
+            classes = classes_defined_in(modules, Plugin)
+            if len(classes) != 1:
+                imp.purge(name)
+                found = ", ".join(c.__name__ for c in classes) or "none"
+                raise PluginLoadError(
+                    f"plugin {name!r} must define exactly one Plugin subclass in its own "
+                    f"module(s); found {found}"
+                )
+            cls = classes[0]
+            self.code_digests[name] = source_digest(slot.source)
+        else:
+            cls, modules = reuse.cls, reuse.modules
+        try:
+            cls.check_definition()
+            config = self.load_config(slot, cls)
+            instance = cls()
+        except PluginLoadError:
+            if reuse is None:
+                imp.purge(name)
+            raise
+        except (PluginDefinitionError, Exception) as exc:
+            if reuse is None:
+                imp.purge(name)
+            raise PluginLoadError(f"plugin {name!r}: {type(exc).__name__}: {exc}") from exc
+        ctx = PluginContext(
+            name=name, manifest=slot.manifest, config=config, bot=self.m.bot, bus=self.m.bus,
+            cache=self.m.cache.namespace(name, max_entries=cls.cache_size),
+            manager=self.m, log=logging.getLogger(f"qgactor.plugins.{name}"),
+        )
+        instance._bind(ctx)
+        from qgactor.plugins.components import build_table
+
+        return Version(cls, instance, dict(modules), build_table(instance), ctx)
+
+    def register(self, slot: PluginSlot, version: Version) -> None:
+        """Swap the slot's registrations to ``version``; raises PluginLoadError."""
+        try:
+            register_version(slot, version, registry=self.m.registry, bus=self.m.bus,
+                             tools=self.m.tools)
+        except Exception as exc:
+            raise PluginLoadError(
+                f"plugin {slot.name!r}: cannot register its components: "
+                f"{type(exc).__name__}: {exc}") from exc
+
+    def unregister(self, slot: PluginSlot) -> None:
+        """Remove the slot's registrations."""
+        unregister(slot, registry=self.m.registry, bus=self.m.bus, tools=self.m.tools)
+
+    def prepare_and_register(self, slot: PluginSlot) -> bool:
+        """Prepare + register (sync, before the host runs); on failure mark FAILED."""
+        missing = self._unready_deps(slot)
+        if missing:
+            self._skip(slot, missing)
+            return False
+        try:
+            version = self.prepare(slot)
+            self.register(slot, version)
+        except PluginLoadError as exc:
+            self._fail(slot, exc)
+            return False
+        slot.hold()
+        slot.state = PluginState.UNLOADED
+        return True
+
+    def _unready_deps(self, slot: PluginSlot) -> list[str]:
+        return [d for d in slot.manifest.dependencies
+                if d not in self.m.slots or self.m.slots[d].version is None
+                or self.m.slots[d].state in (PluginState.FAILED, PluginState.CRASHED,
+                                             PluginState.DISABLED, PluginState.SKIPPED)]
+
+    def _skip(self, slot: PluginSlot, missing: list[str]) -> None:
+        slot.state = PluginState.SKIPPED
+        slot.reason = "needs plugin(s) " + ", ".join(repr(d) for d in missing) + \
+            " which are not loaded"
+        log.warning("plugin %s skipped: %s", slot.name, slot.reason)
+
+    def _fail(self, slot: PluginSlot, exc: BaseException) -> None:
+        slot.state = PluginState.FAILED
+        slot.reason = str(exc)
+        log.error("plugin %s failed to load: %s", slot.name, exc,
+                  exc_info=exc.__cause__ or exc)
+
+    # -- activate / deactivate -------------------------------------------------------------
+    def _require_host(self) -> PluginsHost:
+        if self.host is None:
+            raise RuntimeError("the plugins host actor is not running; start it with "
+                               "bot.add_service(manager.service_spec()) (or manager.attach())")
+        return self.host
+
+    async def activate(self, slot: PluginSlot) -> None:
+        """Start the plugin's supervisor and worker, run ``on_load``, open its gate.
+
+        Raises:
+            PluginLoadError: ``on_load`` raised or timed out (the supervisor is stopped again).
+        """
+        host = self._require_host()
+        version = slot.version
+        assert version is not None
+        name = slot.name
+        worker_name = f"plugin:{name}:worker"
+        spec = Supervisor.spec(
+            f"plugin:{name}",
+            [ChildSpec(PluginWorker, args=(name,), name=worker_name, shutdown=2.0)],
+            strategy=Strategy.ONE_FOR_ONE, max_restarts=self.m.max_restarts,
+            within=self.m.within, backoff=self.m.backoff,
+        )
+        sup = await host.ctx.spawn(attrs.evolve(spec, restart=Restart.TEMPORARY))
+        host.ctx.watch(sup)
+        slot.supervisor, slot.worker = sup, host.ctx.lookup(worker_name)
+        try:
+            with trio.fail_after(self.m.hook_timeout):
+                await call_maybe_sync(version.instance.on_load)
+        except Exception as exc:
+            await self._stop_supervisor(slot)
+            if isinstance(exc, trio.TooSlowError):
+                raise PluginLoadError(
+                    f"plugin {name!r}: on_load took longer than {self.m.hook_timeout}s") from exc
+            raise PluginLoadError(
+                f"plugin {name!r}: on_load raised {type(exc).__name__}: {exc}") from exc
+        slot.state, slot.reason = PluginState.LOADED, ""
+        slot.open()
+        log.info("plugin %s %s loaded", name, slot.manifest.version)
+        await self._emit("plugin.loaded", name=name, version=slot.manifest.version)
+
+    async def _stop_supervisor(self, slot: PluginSlot) -> None:
+        sup = slot.supervisor
+        slot.supervisor = slot.worker = None
+        host = self.host
+        if sup is None or host is None:
+            return
+        host.ctx.unwatch(sup)
+        if sup.alive:
+            await host.stop_child(sup)
+
+    async def deactivate(self, slot: PluginSlot, reason: str, *, keep_gates: bool) -> None:
+        """Stop serving: let in-flight calls finish (bounded), stop the supervisor, run
+        ``on_unload``, clear the cache; unless ``keep_gates``, remove the registrations."""
+        version = slot.version
+        if keep_gates:
+            slot.hold()
+        if not await slot.drain(self.m.drain_timeout):
+            log.warning("plugin %s: %d call(s) still running after %.1fs are cancelled",
+                        slot.name, len(slot.inflight), self.m.drain_timeout)
+        await self._stop_supervisor(slot)
+        slot.fail_inflight(reason)
+        if version is not None:
+            try:
+                with trio.fail_after(self.m.hook_timeout):
+                    await call_maybe_sync(version.instance.on_unload)
+            except Exception:
+                log.exception("plugin %s: on_unload failed (ignored)", slot.name)
+        self.m.cache.clear(slot.name)
+        if not keep_gates:
+            self.unregister(slot)
+            slot.open()
+        await self._emit("plugin.unloaded", name=slot.name, reason=reason)
+
+    async def _emit(self, event: str, **fields: Any) -> None:
+        try:
+            await self.m.bus.emit(event, **fields)
+        except Exception:
+            log.exception("emitting %s failed", event)
+
+    # -- whole-set operations -------------------------------------------------------------
+    async def start(self, host: PluginsHost) -> None:
+        """Called by the host's ``on_start``: activate every registered plugin in order."""
+        self.host = host
+        if not self.m._prepared:
+            self.m.prepare()
+        for slot in self.m.slots.values():  # after a host restart: old supervisors are gone
+            if slot.state is PluginState.LOADED:
+                slot.supervisor = slot.worker = None
+                slot.hold()
+                slot.state = PluginState.UNLOADED
+        await self.load_pending()
+
+    async def load_pending(self) -> None:
+        """Prepare/register/activate, in plan order, every plugin that can load but is not
+        loaded (new, enabled, or waiting for a dependency)."""
+        plan = self.m.scan()
+        for name in plan.order:
+            slot = self.m.slots[name]
+            if slot.state is PluginState.LOADED:
+                continue
+            if slot.state in (PluginState.FAILED, PluginState.CRASHED):
+                continue
+            if slot.version is None and not self.prepare_and_register(slot):
+                continue
+            missing = self._unready_deps(slot)
+            if missing:
+                self.unregister(slot)
+                slot.open()
+                self._skip(slot, missing)
+                continue
+            try:
+                await self.activate(slot)
+            except PluginLoadError as exc:
+                self.unregister(slot)
+                slot.open()
+                self._fail(slot, exc)
+
+    async def shutdown(self) -> None:
+        """Called by the host's ``on_stop``: unload every loaded plugin, dependents first."""
+        order = list(self.m.plan.order) if self.m.plan else list(self.m.slots)
+        for name in reversed(order):
+            slot = self.m.slots.get(name)
+            if slot is not None and slot.state is PluginState.LOADED:
+                slot.state = PluginState.UNLOADED
+                await self.deactivate(slot, "shutdown", keep_gates=False)
+        self.host = None
+
+    async def disable(self, name: str) -> None:
+        """Unload ``name``'s dependents (they become skipped) and ``name`` (disabled)."""
+        slot = self.m.slots[name]
+        for dep in reversed(self.m.dependents(name)):
+            d = self.m.slots[dep]
+            if d.state is PluginState.LOADED:
+                d.state = PluginState.SKIPPED
+                d.reason = f"needs plugin {name!r} which is disabled"
+                await self.deactivate(d, f"dependency {name} disabled", keep_gates=False)
+        was_loaded = slot.state is PluginState.LOADED
+        slot.state, slot.reason = PluginState.DISABLED, "disabled by the user"
+        if was_loaded or slot.version is not None:
+            await self.deactivate(slot, "disabled", keep_gates=False)
+
+    async def rescan(self) -> list[str]:
+        """Unload plugins whose files are gone, load new ones; return changed names."""
+        sources, _errors = discover(self.m.plugins_dir)
+        changed: list[str] = []
+        for name in [n for n in self.m.slots if n not in sources]:
+            slot = self.m.slots[name]
+            for dep in reversed(self.m.dependents(name)):
+                d = self.m.slots[dep]
+                if d.state is PluginState.LOADED:
+                    d.state, d.reason = PluginState.SKIPPED, f"needs plugin {name!r} (removed)"
+                    await self.deactivate(d, f"dependency {name} removed", keep_gates=False)
+                    changed.append(dep)
+            if slot.state is PluginState.LOADED or slot.version is not None:
+                slot.state = PluginState.UNLOADED
+                await self.deactivate(slot, "removed from disk", keep_gates=False)
+            self.m.importer.purge(name)
+            del self.m.slots[name]
+            changed.append(name)
+        before = {n: s.state for n, s in self.m.slots.items()}
+        await self.load_pending()
+        changed += [n for n, s in self.m.slots.items() if before.get(n) != s.state]
+        return sorted(set(changed))
+
+    # -- reload ----------------------------------------------------------------------------
+    async def reload(self, name: str) -> ReloadResult:
+        """See the module docstring."""
+        t0 = time.perf_counter()
+
+        def result(ok: bool, error: str = "", reloaded: tuple[str, ...] = ()) -> ReloadResult:
+            if error:
+                log.error("reload of plugin %s failed: %s", name, error)
+            return ReloadResult(name, ok, error, reloaded, time.perf_counter() - t0)
+
+        self._require_host()
+        sources, errors = discover(self.m.plugins_dir)
+        if name in errors:
+            return result(False, errors[name])
+        if name not in self.m.slots or name not in sources:
+            changed = await self.rescan()
+            slot = self.m.slots.get(name)
+            ok = slot is not None and slot.state is PluginState.LOADED
+            return result(ok, "" if ok or slot is None else slot.reason, tuple(changed))
+        slot = self.m.slots[name]
+        if slot.state is PluginState.DISABLED:
+            return result(False, f"plugin {name!r} is disabled; enable it first")
+        new_source = sources[name]
+        if slot.version is None or slot.state is not PluginState.LOADED:
+            slot.source = new_source
+            slot.state, slot.reason = PluginState.UNLOADED, ""
+            if slot.version is not None:
+                self.unregister(slot)
+            await self.load_pending()
+            ok = slot.state is PluginState.LOADED
+            if ok:
+                slot.reloads += 1
+            return result(ok, slot.reason, (name,))
+        problems = check_requirements(new_source.manifest,
+                                      qgactor_version=self.m.qgactor_version)
+        problems_text = [str(p) for p in problems] + [
+            f"needs plugin {d!r} which is not loaded" for d in new_source.manifest.dependencies
+            if d not in self.m.slots or self.m.slots[d].state is not PluginState.LOADED]
+        if problems_text:
+            return result(False, "; ".join(problems_text))
+
+        old_version, old_source = slot.version, slot.source
+        slot.source = new_source
+        try:
+            new_version = self.prepare(slot)
+        except PluginLoadError as exc:
+            slot.source = old_source
+            self.m.importer.set_source(old_source)
+            self.m.importer.restore(name, old_version.modules)
+            return result(False, str(exc))
+
+        dependents = [self.m.slots[d] for d in self.m.dependents(name)
+                      if self.m.slots[d].state is PluginState.LOADED]
+        for s in (slot, *dependents):
+            s.hold()
+        for d in reversed(dependents):
+            await self.deactivate(d, f"dependency {name} reloading", keep_gates=True)
+        await self.deactivate(slot, "reloading", keep_gates=True)
+        error = ""
+        try:
+            self.register(slot, new_version)
+            await self.activate(slot)
+        except PluginLoadError as exc:
+            error = str(exc)
+            slot.source = old_source
+            self.m.importer.set_source(old_source)
+            self.m.importer.restore(name, old_version.modules)
+            await self._bring_back(slot, old_version)
+        reloaded = [name]
+        for d in dependents:
+            old_d = d.version
+            try:
+                self.register(d, self.prepare(d))
+                await self.activate(d)
+                reloaded.append(d.name)
+            except PluginLoadError as exc:
+                log.error("dependent plugin %s could not reload: %s", d.name, exc)
+                if old_d is not None:
+                    self.m.importer.restore(d.name, old_d.modules)
+                    await self._bring_back(d, old_d)
+        for s in (slot, *dependents):
+            s.open()
+        if not error:
+            slot.reloads += 1
+            log.info("plugin %s reloaded in %.1f ms", name, (time.perf_counter() - t0) * 1000)
+        return result(not error, error, tuple(reloaded))
+
+    async def _bring_back(self, slot: PluginSlot, old: Version) -> None:
+        """Re-activate a fresh instance of an old version after a failed reload."""
+        try:
+            version = self.prepare(slot, reuse=old)
+            self.register(slot, version)
+            await self.activate(slot)
+        except PluginLoadError as exc:
+            self.unregister(slot)
+            self._fail(slot, exc)
+
+    # -- crashes ------------------------------------------------------------------------------
+    async def on_down(self, down: Down) -> None:
+        """A plugin supervisor stopped by itself: a crash loop past its restart intensity."""
+        slot = next((s for s in self.m.slots.values() if s.supervisor is down.ref), None)
+        if slot is None:
+            return
+        error = down.reason.error
+        slot.supervisor = slot.worker = None
+        slot.state = PluginState.CRASHED
+        slot.fail_inflight("crash loop")
+        slot.reason = (f"disabled after crashing more than {self.m.max_restarts} times in "
+                       f"{self.m.within:g}s: {error!r}")
+        log.error("plugin %s %s; the bot and the other plugins keep running; fix it and "
+                  "reload or enable it", slot.name, slot.reason)
+        await self.deactivate(slot, "crash loop", keep_gates=False)
+        slot.state = PluginState.CRASHED
+        await self._emit("plugin.crashed", name=slot.name, error=repr(error))

@@ -1,0 +1,118 @@
+"""The actor that runs one plugin's handlers (``plugin:NAME:worker`` under ``plugin:NAME``).
+
+Each handler call arrives as an :class:`Invoke` message and runs as a task of the worker's
+current incarnation, so a plugin serves many events at once (a guessing game waiting for the
+next reply does not block its other commands), and an exception in a handler crashes the
+worker: its supervisor restarts it with backoff, and past its restart intensity the plugin is
+disabled. The caller waits on a :class:`Pending`, which always resolves (result, error, or
+cancellation when the plugin stops).
+"""
+
+from __future__ import annotations
+
+import functools
+import inspect
+import logging
+from collections.abc import Callable
+from typing import Any
+
+import attrs
+import trio
+
+from qgactor.runtime import Actor
+
+__all__ = ["Invoke", "Pending", "PluginWorker", "HandlerFailed", "call_maybe_sync"]
+
+log = logging.getLogger(__name__)
+
+
+class HandlerFailed(Exception):
+    """A plugin handler raised, or was cancelled because its plugin stopped."""
+
+
+class Pending:
+    """The outcome of one handler call, resolved exactly once."""
+
+    __slots__ = ("_event", "result", "error", "label")
+
+    def __init__(self, label: str) -> None:
+        self._event = trio.Event()
+        self.result: Any = None
+        self.error: BaseException | None = None
+        self.label = label
+
+    @property
+    def done(self) -> bool:
+        """True once resolved."""
+        return self._event.is_set()
+
+    def succeed(self, result: Any) -> None:
+        """Resolve with a result (ignored if already resolved)."""
+        if not self._event.is_set():
+            self.result = result
+            self._event.set()
+
+    def fail(self, error: BaseException) -> None:
+        """Resolve with an error (ignored if already resolved)."""
+        if not self._event.is_set():
+            self.error = error
+            self._event.set()
+
+    async def wait(self) -> Any:
+        """Wait for the outcome; return the result.
+
+        Raises:
+            HandlerFailed: the handler raised or was cancelled (the cause is chained).
+        """
+        await self._event.wait()
+        if self.error is not None:
+            raise HandlerFailed(f"{self.label} failed: {self.error!r}") from self.error
+        return self.result
+
+
+@attrs.frozen(slots=True, eq=False)
+class Invoke:
+    """Ask a plugin worker to run ``fn(*args, **kwargs)`` and resolve ``pending``."""
+
+    fn: Callable[..., Any]
+    args: tuple[Any, ...]
+    kwargs: dict[str, Any]
+    pending: Pending
+
+
+async def call_maybe_sync(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+    """Await ``fn(...)`` if it is async; run a plain function in a worker thread."""
+    if inspect.iscoroutinefunction(fn) or inspect.iscoroutinefunction(
+        getattr(fn, "__func__", None)
+    ):
+        return await fn(*args, **kwargs)
+    result = await trio.to_thread.run_sync(functools.partial(fn, *args, **kwargs))
+    if inspect.isawaitable(result):
+        return await result
+    return result
+
+
+class PluginWorker(Actor):
+    """Runs handler calls of one plugin; a raising handler crashes it (see module doc)."""
+
+    def __init__(self, plugin: str) -> None:
+        self.plugin = plugin
+
+    async def receive(self, msg: Any) -> Any:
+        """Start an :class:`Invoke` as a task of this incarnation; ignore anything else."""
+        if isinstance(msg, Invoke):
+            self.ctx.start_soon(self._run, msg, name=f"{self.plugin}:{msg.pending.label}")
+        else:
+            log.warning("plugin %s worker got an unexpected message %r", self.plugin, msg)
+        return None
+
+    async def _run(self, inv: Invoke) -> None:
+        try:
+            result = await call_maybe_sync(inv.fn, *inv.args, **inv.kwargs)
+        except BaseException as exc:
+            inv.pending.fail(exc)
+            if not isinstance(exc, trio.Cancelled):
+                log.error("plugin %s: %s raised %s: %s (its supervisor restarts the plugin)",
+                          self.plugin, inv.pending.label, type(exc).__name__, exc)
+            raise
+        inv.pending.succeed(result)
