@@ -228,6 +228,7 @@ def apply_fault(p: Platform, body: dict[str, Any]) -> dict[str, Any]:
         if shard is not None and (s is None or s.shard_id != shard):
             continue
         targets.append(conn)
+    hit = [c.session.session_id for c in targets if c.session]
     if kind == "close":
         code = body.get("code")
         if isinstance(code, bool) or not isinstance(code, int) or not (1000 <= code <= 4999):
@@ -241,5 +242,4 @@ def apply_fault(p: Platform, body: dict[str, Any]) -> dict[str, Any]:
             conn.send_reconnect()
         elif kind == "invalid_session":
             conn.send_invalid_session()
-    return {"kind": kind, "connections": len(targets),
-            "sessions": [c.session.session_id for c in targets if c.session]}
+    return {"kind": kind, "connections": len(targets), "sessions": hit}
