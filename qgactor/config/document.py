@@ -116,11 +116,17 @@ def _aot_example(field: FieldSchema) -> str:
 
 def _fill(container: Any, schema: ClassSchema, instance: Any) -> None:
     first = True
-    ordered = sorted(schema.fields, key=lambda f: (_is_aot_field(f.kind), _is_table_field(f.kind)))
-    for field in ordered:
-        value = getattr(instance, field.name) if instance is not None else None
+    values = {f.name: getattr(instance, f.name) if instance is not None else None for f in schema.fields}
+
+    def order(f: FieldSchema) -> tuple[bool, bool]:
+        return (_is_aot_field(f.kind) and bool(values[f.name]), _is_table_field(f.kind))
+
+    for field in sorted(schema.fields, key=order):
+        value = values[field.name]
         if _is_aot_field(field.kind) and not value:
             container.add(_raw_comment(_aot_example(field)))
+            if value is not None:  # an explicitly empty list (the default may not be empty)
+                container.add(field.key, tomlkit.array())
         elif value is None:
             container.add(_raw_comment(_placeholder(field, first)))
         else:
@@ -206,7 +212,15 @@ def update(container: MutableMapping[str, Any], instance: Any) -> None:
             for table, element in zip(existing, value):
                 update(table, element)
         elif not _same(_unwrap(existing), plain):
-            container[field.key] = _new_item(field, value, first=False) if isinstance(existing, (Table, AoT)) else plain
+            new_item = _new_item(field, value, first=False)
+            if isinstance(existing, (Table, AoT)) or isinstance(new_item, (Table, AoT)):
+                del container[field.key]  # the shape changed (e.g. [[jobs]] <-> jobs = []): re-place it
+                if isinstance(new_item, (Table, AoT)):
+                    container[field.key] = new_item
+                else:
+                    _insert_key(container, field.key, tomlkit.item(plain))
+            else:
+                container[field.key] = plain
 
 
 def _same(a: Any, b: Any) -> bool:

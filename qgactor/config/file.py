@@ -53,8 +53,8 @@ class Loaded(Generic[T]):
     """Descriptions of the upgrade steps that ran."""
 
 
-def _suggest(path: KeyPath, cls: type) -> str:
-    """'did you mean' for an unknown key, looking up the class of its table."""
+def _unknown_message(path: KeyPath, cls: type) -> str:
+    """'unknown key' with the class of its table and a 'did you mean' hint."""
     current: Any = cls
     for part in path[:-1]:
         if isinstance(part, int):
@@ -66,12 +66,11 @@ def _suggest(path: KeyPath, cls: type) -> str:
         elif isinstance(kind, Seq) and isinstance(kind.item, Nested):
             current = kind.item.cls
         else:
-            return ""
-    if current is None:
-        return ""
+            return "unknown key (it is ignored)"
     names = [f.key for f in schema_of(current).fields]
     close = difflib.get_close_matches(str(path[-1]), names, n=1)
-    return f"; did you mean {close[0]!r}?" if close else ""
+    hint = f"; did you mean {close[0]!r}?" if close else ""
+    return f"unknown key (not a setting of {current.__name__}; it is ignored){hint}"
 
 
 def parse_config(cls: type[T], text: str, *, file: str | os.PathLike[str] | None = None,
@@ -95,16 +94,15 @@ def parse_config(cls: type[T], text: str, *, file: str | os.PathLike[str] | None
     out = Collector()
     value = build(cls, doc.unwrap(), (), out)
     problems = [Problem(where, path, line_of(lines, path), message) for path, message in out.problems]
-    unknown = tuple(
-        Problem(where, path, line_of(lines, path),
-                f"unknown key (not a setting of {cls.__name__}; it is ignored){_suggest(path, cls)}")
-        for path in out.unknown
-    )
+    unknown = tuple(sorted(
+        (Problem(where, path, line_of(lines, path), _unknown_message(path, cls)) for path in out.unknown),
+        key=lambda p: p.line or 0,
+    ))
     if strict:
         problems.extend(unknown)
         unknown = ()
     if problems or value is INVALID:
-        raise ConfigValidationError(problems)
+        raise ConfigValidationError(sorted(problems, key=lambda p: p.line or 0))
     return value, text, unknown, tuple(upgrades)
 
 
