@@ -15,6 +15,11 @@ __all__ = ["FAMILIES", "MESSAGE_FAMILIES", "family_events", "intents_for_events"
 
 #: family name -> (default events, all events the family may narrow to)
 FAMILIES: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
+    "message": (
+        ("AT_MESSAGE_CREATE", "DIRECT_MESSAGE_CREATE", "GROUP_AT_MESSAGE_CREATE", "C2C_MESSAGE_CREATE"),
+        ("AT_MESSAGE_CREATE", "MESSAGE_CREATE", "DIRECT_MESSAGE_CREATE", "GROUP_AT_MESSAGE_CREATE",
+         "GROUP_MESSAGE_CREATE", "C2C_MESSAGE_CREATE"),
+    ),
     "guild_message": (("AT_MESSAGE_CREATE",), ("AT_MESSAGE_CREATE", "MESSAGE_CREATE")),
     "dm": (("DIRECT_MESSAGE_CREATE",), ("DIRECT_MESSAGE_CREATE",)),
     "group_message": (("GROUP_AT_MESSAGE_CREATE",), ("GROUP_AT_MESSAGE_CREATE", "GROUP_MESSAGE_CREATE")),
@@ -55,7 +60,7 @@ FAMILIES: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
 
 #: Families whose handlers are *message handlers*: they run after commands, and only when no
 #: command short-circuited (the qg-botsdk order).
-MESSAGE_FAMILIES = frozenset({"guild_message", "dm", "group_message", "c2c_message"})
+MESSAGE_FAMILIES = frozenset({"message", "guild_message", "dm", "group_message", "c2c_message"})
 
 
 def family_events(family: str, events: Iterable[str] | None = None) -> frozenset[str]:

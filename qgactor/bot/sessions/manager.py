@@ -98,22 +98,28 @@ class SessionManager:
         self.collected = 0
 
     # -- lifecycle -------------------------------------------------------------------------
-    async def run(self, *, task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED) -> None:
-        """Open the store, load sessions, then run the store writer, the timeout timer and the
-        garbage collector until cancelled (the store is flushed and closed on the way out).
+    async def open(self) -> None:
+        """Open the store and load the persisted sessions (resuming their remaining timeouts).
 
         Raises:
             whatever the store raises when it cannot be opened or read.
         """
         await self.store.open()
+        now_wall, now = self.wall_clock(), trio.current_time()
+        self._sessions.clear()
+        self._deadlines.clear()
+        self._heap.clear()
+        for rec in await self.store.load_all():
+            s = _from_record(rec)
+            self._sessions[s.id] = s
+            if s.status is SessionStatus.ACTIVE and s.timeout is not None:
+                remaining = s.timeout - max(0.0, now_wall - s.updated_at)
+                self._set_deadline(s.id, now + max(0.0, remaining))
+
+    async def serve(self, *, task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED) -> None:
+        """Run the store writer, the timeout timer and the garbage collector until cancelled;
+        then flush and close the store. Call :meth:`open` first."""
         try:
-            now_wall, now = self.wall_clock(), trio.current_time()
-            for rec in await self.store.load_all():
-                s = _from_record(rec)
-                self._sessions[s.id] = s
-                if s.status is SessionStatus.ACTIVE and s.timeout is not None:
-                    remaining = s.timeout - max(0.0, now_wall - s.updated_at)
-                    self._set_deadline(s.id, now + max(0.0, remaining))
             async with trio.open_nursery() as nursery:
                 self._nursery = nursery
                 await nursery.start(self.store.run)
@@ -123,8 +129,19 @@ class SessionManager:
                 await trio.sleep_forever()
         finally:
             self._nursery = None
+            self._timer_wake = None
             with trio.CancelScope(shield=True):
                 await self.store.close()
+
+    async def run(self, *, task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED) -> None:
+        """:meth:`open`, then :meth:`serve` until cancelled."""
+        try:
+            await self.open()
+        except BaseException:
+            with trio.CancelScope(shield=True):
+                await self.store.close()
+            raise
+        await self.serve(task_status=task_status)
 
     # -- timers ----------------------------------------------------------------------------
     def _set_deadline(self, sid: SessionId, deadline: float | None) -> None:

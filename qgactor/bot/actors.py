@@ -1,0 +1,139 @@
+"""The bot's own actors: token refresher, sessions owner, dispatcher, scheduler."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import trio
+
+from qgactor.bot.context import JobContext
+from qgactor.bot.dispatch import DispatchCore, call_handler
+from qgactor.bot.inbound import InboundEvent
+from qgactor.bot.registry import Job
+from qgactor.bot.scheduler import Scheduler
+from qgactor.bot.services import BotServices
+from qgactor.bot.sessions import SessionManager
+from qgactor.runtime import Actor, ExitReason
+
+__all__ = ["TokenActor", "SessionsActor", "DispatcherActor", "SchedulerActor"]
+
+log = logging.getLogger(__name__)
+
+
+class TokenActor(Actor):
+    """Refreshes the app access token before it expires (nothing to do for legacy tokens).
+
+    A failed refresh crashes the actor; its supervisor restarts it with backoff, and requests
+    meanwhile fetch a token on demand.
+    """
+
+    def __init__(self, credentials: Any, *, min_interval: float = 1.0) -> None:
+        self.credentials = credentials
+        self.min_interval = min_interval
+
+    async def on_start(self) -> None:
+        if hasattr(self.credentials, "seconds_until_refresh") and hasattr(self.credentials, "refresh"):
+            self.ctx.start_soon(self._loop)
+
+    async def _loop(self) -> None:
+        await self.credentials.get()
+        while True:
+            await trio.sleep(max(self.min_interval, self.credentials.seconds_until_refresh()))
+            await self.credentials.refresh()
+            log.debug("access token refreshed")
+
+    async def receive(self, msg: Any) -> Any:
+        if msg == "status":
+            return {"credentials": repr(self.credentials)}
+        return None
+
+
+class SessionsActor(Actor):
+    """Owns the session manager: loads the store on start, runs its writer, timer and GC."""
+
+    def __init__(self, manager: SessionManager) -> None:
+        self.manager = manager
+
+    async def on_start(self) -> None:
+        await self.manager.open()
+        self.ctx.start_soon(self.manager.serve)
+
+    async def receive(self, msg: Any) -> Any:
+        if msg == "status":
+            return self.manager.stats()
+        if msg == "flush":
+            await self.manager.store.flush()
+            return True
+        return None
+
+
+class DispatcherActor(Actor):
+    """Turns each :class:`InboundEvent` into a task running the dispatch chain.
+
+    At most ``max_concurrent`` events are processed at once; when all slots are busy,
+    ``receive`` waits, the (backpressure) mailbox fills, and the transports slow down.
+    ``ask("status")`` answers the dispatcher's counters.
+    """
+
+    def __init__(self, services: BotServices, core: DispatchCore, max_concurrent: int) -> None:
+        self.services = services
+        self.core = core
+        self.slots = trio.Semaphore(max_concurrent)
+        self.in_flight = 0
+
+    async def receive(self, msg: Any) -> Any:
+        if isinstance(msg, InboundEvent):
+            await self.slots.acquire()
+            self.in_flight += 1
+            self.ctx.start_soon(self._one, msg)
+            return None
+        if msg == "status":
+            stats = self.core.stats
+            return {
+                "events": stats.events, "bad_events": stats.bad_events,
+                "duplicates": stats.duplicates, "handler_calls": stats.handler_calls,
+                "handler_errors": stats.handler_errors, "commands_run": stats.commands_run,
+                "conversation_deliveries": stats.conversation_deliveries,
+                "stopped_by_preprocessor": stats.stopped_by_preprocessor,
+                "last_error": stats.last_error, "in_flight": self.in_flight,
+                "by_event": dict(stats.by_event),
+            }
+        log.warning("dispatcher ignored an unknown message %r", type(msg).__name__)
+        return None
+
+    async def _one(self, event: InboundEvent) -> None:
+        try:
+            await self.core.process(event)
+        except Exception:
+            # the chain catches handler errors itself; this is a bug in the chain: log, go on
+            log.exception("dispatching %s %s failed", event.name, event.event_id)
+        finally:
+            self.in_flight -= 1
+            self.slots.release()
+
+    async def on_stop(self, reason: ExitReason) -> None:
+        if self.in_flight:
+            log.info("dispatcher stopping with %d event(s) in flight (%r)", self.in_flight, reason)
+
+
+class SchedulerActor(Actor):
+    """Runs the bot's jobs (start, interval, cron; stop jobs when it stops)."""
+
+    def __init__(self, services: BotServices, **options: Any) -> None:
+        self.services = services
+        self.scheduler = Scheduler(services.registry, self._run_job, **options)
+
+    async def _run_job(self, job: Job) -> None:
+        try:
+            await call_handler(self.services, job.fn, JobContext(job, self.services))
+        except Exception:
+            log.exception("job %s (%s) failed", job.name, job.kind)
+
+    async def on_start(self) -> None:
+        self.ctx.start_soon(self.scheduler.run)
+
+    async def receive(self, msg: Any) -> Any:
+        if msg == "status":
+            return {"runs": self.scheduler.runs, "jobs": len(self.services.registry.jobs)}
+        return None

@@ -1,0 +1,356 @@
+"""Conversations: one actor per conversation key, started on demand, stopped when idle.
+
+A key is ``(scene, place, user)``: the user in a channel / DM / group / C2C chat, or with
+``scope="place"`` anyone in that place (``user`` empty). The actors run under the bot's
+``conversations`` dynamic supervisor (``get_or_start`` with an idle timeout). While a
+conversation waits, the dispatcher offers that user's messages there to it first (before
+commands); a message it takes is not processed further. A crashed conversation actor fails
+only its own waiters (with :class:`ConversationEnded`).
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING, Any, Callable
+
+import attrs
+import trio
+
+from qgactor.bot.bridge import dual, in_trio_thread, run_blocking
+from qgactor.runtime import Actor, ActorDead, ExitReason, Restart
+
+if TYPE_CHECKING:
+    from qgactor.bot.context import MessageContext
+
+__all__ = [
+    "Conversation",
+    "ConversationActor",
+    "ConversationManager",
+    "ConversationError",
+    "ConversationTimeout",
+    "ConversationEnded",
+    "ConversationKey",
+]
+
+log = logging.getLogger(__name__)
+
+ConversationKey = tuple[str, str, str]
+_SCOPES = ("user", "place")
+
+
+class ConversationError(Exception):
+    """Base class of conversation errors."""
+
+
+class ConversationTimeout(ConversationError, TimeoutError):
+    """Raised by ``ask``/``wait_for`` when no matching message arrived in time.
+
+    Escaping a handler it is logged at INFO level (a user walking away is not a bug).
+    """
+
+
+class ConversationEnded(ConversationError):
+    """Raised to a waiting handler when its conversation actor stopped (crash or shutdown)."""
+
+
+@attrs.define(slots=True, eq=False)
+class Waiter:
+    """One pending ``wait_for``: filled by the conversation actor."""
+
+    check: Callable[[Any], bool] | None = None
+    event: trio.Event = attrs.Factory(trio.Event)
+    value: Any = None
+    error: BaseException | None = None
+
+    def accepts(self, ctx: Any) -> bool:
+        if self.check is None:
+            return True
+        try:
+            return bool(self.check(ctx))
+        except Exception:
+            log.exception("a conversation check function failed; treating it as no match")
+            return False
+
+
+@attrs.frozen(slots=True)
+class Wait:
+    """Message: register a waiter."""
+
+    waiter: Waiter
+
+
+@attrs.frozen(slots=True)
+class Cancel:
+    """Message: remove a waiter (timed out or conversation closed)."""
+
+    waiter: Waiter
+
+
+@attrs.frozen(slots=True)
+class Offer:
+    """Message (ask): does a waiter take this message? Answers True/False."""
+
+    ctx: Any
+
+
+@attrs.define(slots=True)
+class KeyRecord:
+    """What the manager remembers about a key after its actor stopped (a few dozen bytes)."""
+
+    turns: int = 0
+    last_active: float = 0.0
+
+
+class ConversationActor(Actor):
+    """The actor of one conversation key: holds its waiters in order."""
+
+    def __init__(self, key: ConversationKey, manager: "ConversationManager") -> None:
+        self.key = key
+        self.manager = manager
+        self.waiters: list[Waiter] = []
+
+    async def receive(self, msg: Any) -> Any:
+        if isinstance(msg, Offer):
+            for w in self.waiters:
+                if w.accepts(msg.ctx):
+                    self.waiters.remove(w)
+                    w.value = msg.ctx
+                    w.event.set()
+                    self._sync_index()
+                    self.manager._record(self.key).turns += 1
+                    return True
+            return False
+        if isinstance(msg, Wait):
+            self.waiters.append(msg.waiter)
+            self._sync_index()
+            return None
+        if isinstance(msg, Cancel):
+            if msg.waiter in self.waiters:
+                self.waiters.remove(msg.waiter)
+                self._sync_index()
+            return None
+        raise TypeError(f"conversation actor got an unknown message {msg!r}")
+
+    def _sync_index(self) -> None:
+        if self.waiters:
+            self.manager.waiting[self.key] = self.ref
+        elif self.manager.waiting.get(self.key) is self.ref:
+            del self.manager.waiting[self.key]
+
+    async def on_stop(self, reason: ExitReason) -> None:
+        if self.manager.waiting.get(self.key) is self.ref:
+            del self.manager.waiting[self.key]
+        for w in self.waiters:
+            w.error = ConversationEnded(f"conversation {self.key} ended: {reason!r}")
+            w.event.set()
+        self.waiters.clear()
+
+
+def _actor_name(key: ConversationKey) -> str:
+    return "conv:" + ":".join(key)
+
+
+class ConversationManager:
+    """Routes messages to waiting conversations and starts conversation actors.
+
+    Args:
+        supervisor: the ``conversations`` ``DynamicSupervisorRef``.
+        idle_timeout: seconds after which an idle conversation actor stops.
+        offer_timeout: seconds to wait for a conversation actor to answer an offer.
+    """
+
+    def __init__(self, supervisor: Any, *, idle_timeout: float = 300.0, offer_timeout: float = 5.0) -> None:
+        self.supervisor = supervisor
+        self.idle_timeout = idle_timeout
+        self.offer_timeout = offer_timeout
+        self.waiting: dict[ConversationKey, Any] = {}
+        self.known: dict[ConversationKey, KeyRecord] = {}
+        self.started = 0
+
+    def _record(self, key: ConversationKey) -> KeyRecord:
+        rec = self.known.get(key)
+        if rec is None:
+            rec = self.known[key] = KeyRecord()
+        rec.last_active = trio.current_time()
+        return rec
+
+    @staticmethod
+    def key_for(ctx: "MessageContext", scope: str = "user") -> ConversationKey:
+        """Return the conversation key of a message for ``scope`` ("user" or "place").
+
+        Raises:
+            ValueError: an unknown scope, or a message without place or author.
+        """
+        if scope not in _SCOPES:
+            raise ValueError(f"conversation scope must be one of {_SCOPES}, got {scope!r}")
+        scene = ctx.scene
+        place = ctx.place_id
+        user = ctx.author_id if scope == "user" else ""
+        if scene is None or not place or (scope == "user" and not user):
+            raise ValueError(f"a conversation needs a message with a place and an author, got {ctx!r}")
+        return (scene.value, place, user or "")
+
+    async def actor_for(self, key: ConversationKey) -> Any:
+        """Return the actor of ``key``, starting it if needed."""
+        ref = await self.supervisor.get_or_start(
+            key, ConversationActor, key, self, idle_timeout=self.idle_timeout,
+            restart=Restart.TEMPORARY,
+        )
+        self._record(key)
+        return ref
+
+    async def offer(self, ctx: "MessageContext") -> bool:
+        """Offer a message to a conversation waiting for its author there (then for anyone
+        there); return True if one took it."""
+        if not self.waiting:
+            return False
+        scene = ctx.scene
+        place = ctx.place_id
+        if scene is None or not place:
+            return False
+        for user in (ctx.author_id or "", ""):
+            ref = self.waiting.get((scene.value, place, user))
+            if ref is None:
+                continue
+            try:
+                if await ref.ask(Offer(ctx), timeout=self.offer_timeout):
+                    return True
+            except ActorDead:
+                continue
+            except Exception:
+                log.exception("conversation %s failed to take a message", (scene.value, place, user))
+        return False
+
+    def stats(self) -> dict[str, int]:
+        """Counters: known keys, keys waiting now."""
+        return {"known": len(self.known), "waiting": len(self.waiting)}
+
+
+class Conversation:
+    """A dialog with one user (or anyone) in one place, opened by ``msg.conversation()``.
+
+    Use ``async with msg.conversation(timeout=60) as conv:`` in async handlers, ``with`` in
+    ``def`` handlers; ``ask``/``wait_for``/``say`` are awaitable in the former and blocking in
+    the latter. ``conv.latest`` is the most recent message of the dialog; ``say`` replies to it
+    (a fresh passive-reply id).
+    """
+
+    __slots__ = ("origin", "latest", "timeout", "scope", "timeout_reply", "key", "_ref", "_open")
+
+    def __init__(self, origin: "MessageContext", *, timeout: float = 60.0, scope: str = "user",
+                 timeout_reply: str | None = None) -> None:
+        if timeout <= 0:
+            raise ValueError(f"conversation timeout must be positive seconds, got {timeout!r}")
+        if origin.services.conversations is None:
+            raise RuntimeError("conversations are not running (is the bot running?)")
+        self.origin = origin
+        self.latest = origin
+        self.timeout = timeout
+        self.scope = scope
+        self.timeout_reply = timeout_reply
+        self.key = ConversationManager.key_for(origin, scope)
+        self._ref: Any = None
+        self._open = False
+
+    def __repr__(self) -> str:
+        return f"<Conversation {self.key}>"
+
+    @property
+    def _token(self) -> Any:
+        return self.origin.services.token
+
+    @property
+    def _manager(self) -> ConversationManager:
+        manager = self.origin.services.conversations
+        assert manager is not None
+        return manager
+
+    async def __aenter__(self) -> "Conversation":
+        self._ref = await self._manager.actor_for(self.key)
+        self._open = True
+        return self
+
+    async def __aexit__(self, *exc: Any) -> None:
+        self._open = False
+
+    def __enter__(self) -> "Conversation":
+        if in_trio_thread():
+            raise RuntimeError("use 'async with msg.conversation()' in async handlers")
+        return run_blocking(self._token, self.__aenter__)
+
+    def __exit__(self, *exc: Any) -> None:
+        run_blocking(self._token, self.__aexit__)
+
+    @dual
+    async def say(self, *parts: Any) -> Any:
+        """Reply to the latest message of the conversation (strings or ``qgactor.qq`` builders)."""
+        return await self.latest.reply(*parts)
+
+    async def _register(self, check: Callable[[Any], bool] | None) -> tuple[Waiter, Any]:
+        if not self._open:
+            raise RuntimeError("use the conversation inside 'async with msg.conversation() as conv:'")
+        waiter = Waiter(check)
+        ref = self._ref
+        if not ref.alive:
+            ref = self._ref = await self._manager.actor_for(self.key)
+        # index first: an offer for this key now queues behind the Wait in the actor's mailbox
+        self._manager.waiting[self.key] = ref
+        await ref.tell(Wait(waiter))
+        return waiter, ref
+
+    async def _await(self, waiter: Waiter, ref: Any, limit: float) -> "MessageContext":
+        with trio.move_on_after(limit):
+            await waiter.event.wait()
+        if not waiter.event.is_set():
+            try:
+                await ref.tell(Cancel(waiter))
+            except ActorDead:
+                pass
+        if waiter.event.is_set():
+            if waiter.error is not None:
+                raise waiter.error
+            self.latest = waiter.value
+            return waiter.value
+        if self.timeout_reply:
+            try:
+                await self.latest.reply(self.timeout_reply)
+            except Exception:
+                log.exception("could not send the conversation timeout reply")
+        raise ConversationTimeout(f"no answer in conversation {self.key} within {limit:g} s")
+
+    @dual
+    async def wait_for(self, *, timeout: float | None = None,
+                       check: Callable[[Any], bool] | None = None) -> "MessageContext":
+        """Wait for the next message of this conversation (matching ``check`` if given).
+
+        Raises:
+            ConversationTimeout: nothing arrived in ``timeout`` (default: the conversation's);
+                the timeout reply, if any, was sent first.
+            ConversationEnded: the conversation actor stopped.
+            RuntimeError: used outside the ``async with`` block.
+        """
+        waiter, ref = await self._register(check)
+        return await self._await(waiter, ref, self.timeout if timeout is None else timeout)
+
+    @dual
+    async def ask(self, *prompt: Any, timeout: float | None = None,
+                  check: Callable[[Any], bool] | None = None) -> "MessageContext":
+        """Send ``prompt`` (strings/builders, a reply to the latest message) and wait for the answer.
+
+        The waiter is registered before the prompt is sent, so a fast answer is never missed.
+
+        Raises:
+            ConversationTimeout, ConversationEnded: as for :meth:`wait_for`.
+        """
+        waiter, ref = await self._register(check)
+        try:
+            if prompt:
+                await self.latest.reply(*prompt)
+        except BaseException:
+            with trio.CancelScope(shield=True):
+                try:
+                    await ref.tell(Cancel(waiter))
+                except ActorDead:
+                    pass
+            raise
+        return await self._await(waiter, ref, self.timeout if timeout is None else timeout)
