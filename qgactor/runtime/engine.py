@@ -113,6 +113,7 @@ class Supervision:
         self._manager_scope: trio.CancelScope | None = None
         self._manager_done: trio.Event | None = None
         self._on_fail = on_fail
+        self._failing = False
 
     # ------------------------------------------------------------- spawning
     async def spawn(self, factory: Callable[..., Any] | ChildSpec, *args: Any,
@@ -282,8 +283,11 @@ class Supervision:
 
     async def _fail(self, exc: RestartIntensityExceeded) -> None:
         log.error("%s", exc)
+        self._failing = True
+        self._closed = True
         self._pending.clear()
-        await self._stop_all()
+        with trio.CancelScope(shield=True):  # a concurrent close() waits for us instead
+            await self._stop_all()
         raise exc
 
     # ------------------------------------------------------------ stopping
@@ -362,7 +366,8 @@ class Supervision:
         self._closed = True
         scope = self._manager_scope
         if scope is not None and self._manager_done is not None:
-            scope.cancel()
+            if not self._failing:
+                scope.cancel()
             await self._manager_done.wait()
         async with self._lock:
             await self._stop_all()

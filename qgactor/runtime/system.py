@@ -159,7 +159,7 @@ async def open_actor_nursery(
                     await system._shutdown()
     except BaseExceptionGroup as eg:
         if system._failure is not None:
-            raise system._failure from None
+            raise system._failure  # noqa: B904 - the body's error is its consequence (context)
         if len(eg.exceptions) == 1:
             raise eg.exceptions[0] from None
         raise
