@@ -445,10 +445,13 @@ class Lifecycle:
         slot.supervisor = slot.worker = None
         slot.state = PluginState.CRASHED
         slot.fail_inflight("crash loop")
+        root = error
+        while root is not None and root.__cause__ is not None:
+            root = root.__cause__
         slot.reason = (f"disabled after crashing more than {self.m.max_restarts} times in "
-                       f"{self.m.within:g}s: {error!r}")
+                       f"{self.m.within:g}s; last error: {type(root).__name__}: {root}")
         log.error("plugin %s %s; the bot and the other plugins keep running; fix it and "
                   "reload or enable it", slot.name, slot.reason)
         await self.deactivate(slot, "crash loop", keep_gates=False)
         slot.state = PluginState.CRASHED
-        await self._emit("plugin.crashed", name=slot.name, error=repr(error))
+        await self._emit("plugin.crashed", name=slot.name, error=f"{type(root).__name__}: {root}")

@@ -138,6 +138,8 @@ class PluginManager:
         self.tools: dict[str, ToolEntry] = {}
         self.plan: LoadPlan | None = None
         self.lock = trio.Lock()
+        self.watcher_ready = trio.Event()
+        """Set once the plugins watcher (if started) is watching."""
         self.life = Lifecycle(self)
         self._prepared = False
 

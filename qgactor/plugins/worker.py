@@ -112,7 +112,7 @@ class PluginWorker(Actor):
         except BaseException as exc:
             inv.pending.fail(exc)
             if not isinstance(exc, trio.Cancelled):
-                log.error("plugin %s: %s raised %s: %s (its supervisor restarts the plugin)",
+                log.debug("plugin %s: %s raised %s: %s (its supervisor restarts the plugin)",
                           self.plugin, inv.pending.label, type(exc).__name__, exc)
             raise
         inv.pending.succeed(result)
