@@ -81,7 +81,8 @@ class Bot(BindingMixin):
     Args:
         appid, secret: credentials (override ``settings``).
         settings: a :class:`BotSettings` (default: from the other arguments).
-        session_store: a :class:`SessionStore` (default: from ``settings.session_store``).
+        store: a :class:`SessionStore` object (default: a SQLite store at
+            ``settings.session_store``, or in memory for ``":memory:"``).
         name: the name of the bot's actor system (for snapshots and logs).
         **overrides: any other :class:`BotSettings` field.
 
@@ -90,7 +91,7 @@ class Bot(BindingMixin):
     """
 
     def __init__(self, appid: str | None = None, secret: str | None = None, *,
-                 settings: BotSettings | None = None, session_store: SessionStore | None = None,
+                 settings: BotSettings | None = None, store: SessionStore | None = None,
                  name: str = "bot", **overrides: Any) -> None:
         changes = dict(overrides)
         if appid is not None:
@@ -100,10 +101,10 @@ class Bot(BindingMixin):
         self.settings = attrs.evolve(settings or BotSettings(), **changes)
         self.name = name
         self.registry = ComponentRegistry()
-        if session_store is None:
+        if store is None:
             path = self.settings.session_store
-            session_store = MemorySessionStore() if path in (":memory:", "") else SqliteSessionStore(path)
-        self.sessions = SessionManager(session_store, on_timeout=self._on_session_timeout,
+            store = MemorySessionStore() if path in (":memory:", "") else SqliteSessionStore(path)
+        self.sessions = SessionManager(store, on_timeout=self._on_session_timeout,
                                        gc_interval=self.settings.session_gc_interval)
         self.services: BotServices | None = None
         self.system: ActorNursery | None = None

@@ -53,6 +53,7 @@ class DispatchStats:
     commands_run: int = 0
     conversation_deliveries: int = 0
     stopped_by_preprocessor: int = 0
+    completed: int = 0
     last_error: str | None = None
     by_event: dict[str, int] = attrs.Factory(dict)
 
@@ -80,6 +81,7 @@ class DispatchCore:
         self.stats = DispatchStats()
         self._seen: collections.OrderedDict[str, None] = collections.OrderedDict()
         self._dedup_size = dedup_size
+        self._completion_waiters: list[tuple[int, trio.Event]] = []
 
     # -- helpers --------------------------------------------------------------------------------
     def _first_time(self, message_id: str | None) -> bool:
@@ -124,8 +126,34 @@ class DispatchCore:
         return EventContext(event, inbound, self.services)
 
     # -- the chain ------------------------------------------------------------------------------
+    async def wait_completed(self, count: int) -> None:
+        """Wait until ``count`` events in total have been processed completely (tests, tools)."""
+        if self.stats.completed >= count:
+            return
+        event = trio.Event()
+        self._completion_waiters.append((count, event))
+        await event.wait()
+
+    def _complete(self) -> None:
+        self.stats.completed += 1
+        if self._completion_waiters:
+            done = self.stats.completed
+            keep = []
+            for n, ev in self._completion_waiters:
+                if done >= n:
+                    ev.set()
+                else:
+                    keep.append((n, ev))
+            self._completion_waiters = keep
+
     async def process(self, inbound: InboundEvent) -> None:
         """Process one event completely (never raises for handler errors)."""
+        try:
+            await self._process(inbound)
+        finally:
+            self._complete()
+
+    async def _process(self, inbound: InboundEvent) -> None:
         self.stats.events += 1
         self.stats.by_event[inbound.name] = self.stats.by_event.get(inbound.name, 0) + 1
         if inbound.name == "READY":
