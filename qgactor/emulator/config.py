@@ -95,7 +95,7 @@ class EmulatorConfig:
     """If set, every event is also POSTed here, signed with the secret-derived key."""
     webhook_retries: int = 3
     """Extra attempts after a non-2xx answer or ``{"op":12,"d":1}``."""
-    webhook_retry_delay: float = 0.5
+    webhook_retry_delay: float = 0.2
     webhook_timeout: float = 5.0
 
     # --- misc ----------------------------------------------------------------------
