@@ -1,0 +1,214 @@
+"""The connection actor of one shard: websocket I/O around the sans-I/O gateway machine.
+
+It opens the websocket (trio-websocket), feeds every frame and close to the shard's
+:class:`~qgactor.qq.gateway.GatewayMachine` and acts on its outputs: sends Identify/Resume
+(fetching the token, pacing Identifies with the shared :class:`IdentifyGate`), forwards
+dispatches to the sink as :class:`~qgactor.bot.inbound.InboundEvent` with ``await
+sink.tell(...)`` (so the sink's bounded mailbox slows reading the socket), logs bad frames
+with their raw text, and reconnects after the machine's backoff. Heartbeats are sent by the
+sibling :class:`~qgactor.bot.gateway.heartbeat.HeartbeatActor`, never by this reader.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import trio
+import trio_websocket
+
+from qgactor.bot.gateway.link import ShardLink
+from qgactor.bot.gateway.shards import IdentifyGate
+from qgactor.bot.inbound import InboundEvent
+from qgactor.qq.errors import AuthError
+from qgactor.qq.gateway_events import (
+    BadFrame,
+    CloseConnection,
+    Dispatch,
+    Duplicate,
+    Fatal,
+    GatewayFatalError,
+    GatewayOutput,
+    NeedToken,
+    Reconnect,
+    SendFrame,
+    SessionStarted,
+)
+from qgactor.runtime import Actor, ActorRef
+
+__all__ = ["ConnectionActor", "WS_MAX_MESSAGE"]
+
+log = logging.getLogger(__name__)
+
+#: trio-websocket's own frame limit; larger than the machine's so that oversized frames reach
+#: the machine (and become BadFrame) instead of closing the socket with 1009.
+WS_MAX_MESSAGE = 16 << 20
+
+
+class _Closed(Exception):
+    """Internal: the socket closed with ``code`` (``None`` if unknown)."""
+
+    def __init__(self, code: int | None, reason: str) -> None:
+        super().__init__(code, reason)
+        self.code = code
+        self.reason = reason
+
+
+class ConnectionActor(Actor):
+    """Runs one shard's websocket connection until a fatal close code (see module docstring).
+
+    Crashes with :class:`~qgactor.qq.gateway_events.GatewayFatalError` when the platform forbids
+    reconnecting (4001, 4002, 4010-4014, 4914, 4915) and with
+    :class:`~qgactor.qq.errors.AuthError` when the credentials are rejected while fetching a
+    token; both messages say what to fix. ``ask("status")`` returns the shard's status dict.
+    """
+
+    def __init__(
+        self,
+        link: ShardLink,
+        *,
+        url: str,
+        credentials: Any,
+        sink: ActorRef,
+        gate: IdentifyGate,
+        connect_timeout: float = 10.0,
+    ) -> None:
+        """``credentials`` is a ``TokenSource``/``LegacyToken`` (``header()``, ``invalidate()``)."""
+        self.link = link
+        self.url = url
+        self.credentials = credentials
+        self.sink = sink
+        self.gate = gate
+        self.connect_timeout = connect_timeout
+        self._last_token: str | None = None
+
+    def __repr__(self) -> str:
+        return f"<ConnectionActor shard={self.link.shard} url={self.url!r}>"
+
+    async def on_start(self) -> None:
+        """Start the connect/read/reconnect loop."""
+        self.ctx.start_soon(self._run)
+
+    async def receive(self, msg: Any) -> Any:
+        """``"status"`` → the shard's status dict; anything else is ignored (returns ``None``)."""
+        if msg == "status":
+            return self.link.status()
+        return None
+
+    async def _run(self) -> None:
+        machine = self.link.machine
+        while True:
+            if machine.fatal is not None:
+                raise GatewayFatalError(machine.fatal.code, machine.fatal.message)
+            reconnect = await self._one_connection()
+            if reconnect is None:
+                continue
+            log.info("shard %s: reconnecting in %.2fs (%s): %s", self.link.shard, reconnect.delay,
+                     "resume" if reconnect.resume else "identify", reconnect.reason)
+            await trio.sleep(reconnect.delay)
+
+    async def _one_connection(self) -> Reconnect | None:
+        try:
+            return await self._connection_in_nursery()
+        except BaseExceptionGroup as group:
+            # the websocket's nursery wraps what the body raised; surface the one real error
+            if len(group.exceptions) == 1:
+                raise group.exceptions[0] from None
+            raise
+
+    async def _connection_in_nursery(self) -> Reconnect | None:
+        machine = self.link.machine
+        try:
+            async with trio.open_nursery() as nursery:
+                try:
+                    with trio.fail_after(self.connect_timeout):
+                        ws = await trio_websocket.connect_websocket_url(
+                            nursery, self.url, max_message_size=WS_MAX_MESSAGE, message_queue_size=1)
+                except (OSError, trio.TooSlowError, trio_websocket.HandshakeError) as exc:
+                    nursery.cancel_scope.cancel()
+                    return self._outcome(machine.connect_failed(trio.current_time(), f"connect failed: {exc!r}"))
+                self.link.ws = ws
+                try:
+                    await self._act(machine.connection_opened(trio.current_time()))
+                    self.link.changed()
+                    code, reason = await self._read(ws)
+                finally:
+                    self.link.ws = None
+                    self.link.reading_blocked = False
+                    with trio.move_on_after(self.link.close_timeout) as scope:
+                        scope.shield = True
+                        await ws.aclose()
+                    nursery.cancel_scope.cancel()
+        finally:
+            self.link.changed()
+        return self._outcome(machine.connection_closed(code, trio.current_time(), reason))
+
+    async def _read(self, ws: trio_websocket.WebSocketConnection) -> tuple[int | None, str]:
+        machine = self.link.machine
+        try:
+            while True:
+                raw = await ws.get_message()
+                await self._act(machine.receive(raw, trio.current_time()))
+        except trio_websocket.ConnectionClosed as exc:
+            reason = exc.reason
+            code = reason.code if reason is not None else None
+            return code, (reason.reason or "") if reason is not None else ""
+        except _Closed as exc:
+            return exc.code, exc.reason
+
+    def _outcome(self, outs: list[GatewayOutput]) -> Reconnect | None:
+        for out in outs:
+            if isinstance(out, Reconnect):
+                return out
+            if isinstance(out, Fatal):
+                log.error("shard %s: %s", self.link.shard, out.message)
+                raise GatewayFatalError(out.code, out.message)
+        return None
+
+    async def _act(self, outs: list[GatewayOutput]) -> None:
+        link = self.link
+        for out in outs:
+            if isinstance(out, Dispatch):
+                event = InboundEvent(out.name, out.data, out.event_id, out.seq, link.shard,
+                                     "websocket", trio.current_time())
+                link.reading_blocked = True
+                try:
+                    await self.sink.tell(event)
+                finally:
+                    link.reading_blocked = False
+            elif isinstance(out, SendFrame):
+                await link.send(out)
+            elif isinstance(out, NeedToken):
+                await self._send_auth(out)
+            elif isinstance(out, SessionStarted):
+                log.info("shard %s: session %s %s", link.shard, out.session_id,
+                         "resumed" if out.resumed else "ready")
+                link.connected_once.set()
+                link.changed()
+            elif isinstance(out, CloseConnection):
+                await link.close(out)
+            elif isinstance(out, BadFrame):
+                log.warning("shard %s: bad frame (%s): %s", link.shard, out.reason, out.raw)
+            elif isinstance(out, Duplicate):
+                log.debug("shard %s: duplicate %s s=%s suppressed (%s)", link.shard, out.name, out.seq, out.key)
+            elif isinstance(out, Fatal):
+                raise GatewayFatalError(out.code, out.message)
+
+    async def _send_auth(self, need: NeedToken) -> None:
+        link = self.link
+        creds = self.credentials
+        if need.identify:
+            await self.gate.wait()
+        try:
+            if need.refresh:
+                log.warning("shard %s: the platform rejected the token (4004); fetching a new one", link.shard)
+                await creds.invalidate(self._last_token)
+            token = await creds.header()
+        except AuthError:
+            raise
+        except Exception as exc:  # transient token failure: drop this socket, back off, retry
+            log.warning("shard %s: could not get an access token: %r; reconnecting", link.shard, exc)
+            raise _Closed(None, f"token fetch failed: {exc!r}") from exc
+        self._last_token = token
+        await self._act(link.machine.token_available(token))
+        link.changed()
