@@ -220,10 +220,12 @@ class HttpCore:
         attempt = 0
         while True:
             attempt += 1
-            await self.route_limiter.acquire(route.name, route.key)
             auth = await self.credentials.headers()
             try:
                 async with self.concurrency:
+                    # the window is taken right before sending so that waiting for a token or
+                    # a concurrency slot does not eat into it
+                    await self.route_limiter.acquire(route.name, route.key)
                     response = await self.client.request(
                         method, path, json=json, params=clean_params, data=data, files=files,
                         headers=auth, timeout=self.limits.timeout,

@@ -1,69 +1,74 @@
-"""Client-side rate limits: token buckets per route, on trio time.
+"""Client-side rate limits: sliding windows per route, on trio time.
 
-``RateLimit(rate, burst)`` declares "at most ``rate`` requests per second on average, up to
-``burst`` at once". ``RouteLimiter`` keeps one bucket per (route, major id) key, e.g. one per
-channel for ``POST /channels/{channel_id}/messages`` (the platform allows 5 messages/s per
-channel, spec 6.10). Buckets that have been idle long enough to be full again are dropped,
-so memory stays bounded by the number of recently busy keys.
+``RateLimit(rate, burst)`` declares "at most ``burst`` requests in any window of
+``burst / rate`` seconds" (5/s with burst 5 = at most 5 in any second). A sliding window is
+used rather than a token bucket because the platform counts "5 messages per second per
+channel" (spec 6.10) over a window: a bucket would allow a burst plus its refill inside one
+second and get error 20028. ``slack`` widens the window a little for network jitter.
+``RouteLimiter`` keeps one window per (route, major id) key, e.g. one per channel for
+``POST /channels/{channel_id}/messages``. Windows idle for a whole period are dropped, so
+memory stays bounded by the number of recently busy keys.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 
+import collections
+
 import attrs
 import trio
 
-__all__ = ["RateLimit", "TokenBucket", "RouteLimiter", "DEFAULT_ROUTE_LIMITS"]
+__all__ = ["RateLimit", "SlidingWindow", "RouteLimiter", "DEFAULT_ROUTE_LIMITS"]
 
 
 @attrs.frozen
 class RateLimit:
-    """At most ``rate`` requests per second on average, with bursts of up to ``burst``."""
+    """At most ``burst`` requests in any ``burst / rate`` seconds (plus ``slack`` seconds)."""
 
     rate: float = attrs.field(validator=attrs.validators.gt(0))
     burst: int = attrs.field(default=1, validator=attrs.validators.ge(1))
+    slack: float = attrs.field(default=0.0, validator=attrs.validators.ge(0))
+
+    @property
+    def period(self) -> float:
+        """The window length in seconds."""
+        return self.burst / self.rate + self.slack
 
 
-class TokenBucket:
-    """A token bucket refilled at ``limit.rate`` per second; ``acquire()`` waits for a token."""
+class SlidingWindow:
+    """Admits at most ``limit.burst`` acquisitions per ``limit.period``; FIFO among waiters."""
 
-    __slots__ = ("limit", "_tokens", "_stamp", "_lock")
+    __slots__ = ("limit", "_stamps", "_lock")
 
     def __init__(self, limit: RateLimit) -> None:
         self.limit = limit
-        self._tokens = float(limit.burst)
-        self._stamp = trio.current_time()
+        self._stamps: collections.deque[float] = collections.deque(maxlen=limit.burst)
         self._lock = trio.Lock()
 
-    def _refill(self, now: float) -> None:
-        self._tokens = min(float(self.limit.burst), self._tokens + (now - self._stamp) * self.limit.rate)
-        self._stamp = now
-
     def idle_full(self, now: float) -> bool:
-        """True if the bucket would be full now (it may be forgotten without changing behaviour)."""
-        return not self._lock.locked() and (
-            self._tokens + (now - self._stamp) * self.limit.rate >= self.limit.burst
-        )
+        """True if the window holds no acquisition younger than a period (safe to forget)."""
+        return not self._lock.locked() and (not self._stamps or now - self._stamps[-1] >= self.limit.period)
 
     async def acquire(self) -> None:
-        """Take one token, sleeping until one is available. FIFO among waiters."""
+        """Wait until one more request fits in the window, then record it."""
         async with self._lock:
-            self._refill(trio.current_time())
-            if self._tokens < 1.0:
-                await trio.sleep((1.0 - self._tokens) / self.limit.rate)
-                self._refill(trio.current_time())
-            self._tokens -= 1.0
+            if len(self._stamps) == self.limit.burst:
+                wait = self._stamps[0] + self.limit.period - trio.current_time()
+                if wait > 0:
+                    await trio.sleep(wait)
+            self._stamps.append(trio.current_time())
 
 
-#: Defaults: the documented 5 messages/s per channel for guild sends (spec 6.10).
+#: Defaults: the documented 5 messages/s per channel for guild sends (spec 6.10), with 100 ms
+#: of slack for network jitter.
 DEFAULT_ROUTE_LIMITS: Mapping[str, RateLimit] = {
-    "POST /channels/{channel_id}/messages": RateLimit(rate=5.0, burst=5),
+    "POST /channels/{channel_id}/messages": RateLimit(rate=5.0, burst=5, slack=0.1),
 }
 
 
 class RouteLimiter:
-    """One ``TokenBucket`` per route key, created on first use from a route → limit table.
+    """One ``SlidingWindow`` per route key, created on first use from a route → limit table.
 
     ``routes`` maps ``"METHOD /template"`` (e.g. ``"POST /v2/groups/{group_openid}/messages"``)
     to its ``RateLimit``; ``default`` applies to every other route (``None``: unlimited).
@@ -73,7 +78,7 @@ class RouteLimiter:
                  *, max_idle_buckets: int = 4096) -> None:
         self.routes = dict(DEFAULT_ROUTE_LIMITS if routes is None else routes)
         self.default = default
-        self._buckets: dict[str, TokenBucket] = {}
+        self._buckets: dict[str, SlidingWindow] = {}
         self._max = max_idle_buckets
 
     def limit_for(self, route: str) -> RateLimit | None:
@@ -81,7 +86,7 @@ class RouteLimiter:
         return self.routes.get(route, self.default)
 
     async def acquire(self, route: str, key: str) -> None:
-        """Wait for a token of route ``route`` for major id ``key`` (no-op if unlimited)."""
+        """Wait for room in the window of route ``route`` for major id ``key`` (no-op if unlimited)."""
         limit = self.limit_for(route)
         if limit is None:
             return
@@ -89,7 +94,7 @@ class RouteLimiter:
         if bucket is None:
             if len(self._buckets) >= self._max:
                 self._sweep()
-            bucket = self._buckets[key] = TokenBucket(limit)
+            bucket = self._buckets[key] = SlidingWindow(limit)
         await bucket.acquire()
 
     def _sweep(self) -> None:
