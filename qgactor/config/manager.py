@@ -215,60 +215,60 @@ class ConfigManager(Generic[T]):
     async def reload(self) -> ReloadResult:
         """Read the file now; swap and notify if it is valid and different. Never raises for bad files.
 
+        Returns once subscribers have been notified (the result is also appended to :attr:`history`).
         The old snapshot is kept when the file is missing or invalid (problems are logged with
         file, key and line and returned in the result).
         """
         async with self._lock:
-            result, change = self._reload_locked()
+            kind, problems, error, change = self._reload_locked()
         if change is not None:
             await self._notify(change)
-        return result
+        return self._record(kind, problems, error)
 
-    def _reload_locked(self) -> tuple[ReloadResult, ConfigChange[T] | None]:
+    def _reload_locked(self) -> tuple[Outcome, tuple[Problem, ...], str, ConfigChange[T] | None]:
         try:
             data = self.path.read_bytes()
         except FileNotFoundError:
             log.warning("%s: config file is missing; keeping the current settings until it is back", self.path)
-            return self._record("missing", error="file not found"), None
+            return "missing", (), "file not found", None
         except OSError as exc:
             log.error("%s: cannot read config file (%s); keeping the current settings", self.path, exc)
-            return self._record("missing", error=str(exc)), None
+            return "missing", (), str(exc), None
         new_digest = digest(data)
         if new_digest == self._digest:
             kind: Outcome = "own-write" if new_digest in self._own_digests else "unchanged"
-            return self._record(kind), None
+            return kind, (), "", None
         try:
             loaded = self.file.parse(data)
         except (ConfigSyntaxError, ConfigValidationError) as exc:
             problems = (exc.problem,) if isinstance(exc, ConfigSyntaxError) else exc.problems
             log.error("%s: edit rejected, keeping the previous settings:\n%s", self.path,
                       "\n".join(f"  {p}" for p in problems))
-            return self._record("invalid", problems, str(exc)), None
+            return "invalid", problems, str(exc), None
         except ConfigError as exc:
             log.error("%s: edit rejected, keeping the previous settings: %s", self.path, exc)
-            return self._record("invalid", (), str(exc)), None
+            return "invalid", (), str(exc), None
         if loaded.upgrades:  # an old file dropped in: bring it up to date on disk too (logs warnings)
             try:
                 loaded = self.file.read()
             except (ConfigError, OSError) as exc:
                 log.error("%s: upgraded file could not be written back (%s); keeping the previous settings",
                           self.path, exc)
-                return self._record("invalid", (), str(exc)), None
+                return "invalid", (), str(exc), None
         else:
             for problem in loaded.warnings:
                 log.warning("%s", problem)
-        return self._swap(loaded, "reloaded")
+        return "reloaded", (), "", self._swap(loaded, "reloaded")
 
-    def _swap(self, loaded: Loaded[T], kind: Outcome) -> tuple[ReloadResult, ConfigChange[T] | None]:
+    def _swap(self, loaded: Loaded[T], kind: Outcome) -> ConfigChange[T] | None:
         old = self._current
         self._install(loaded)
-        result = self._record(kind)
         if old is None or old == loaded.value:
-            return result, None
+            return None
         change = ConfigChange(old, loaded.value, self._generation, changed_keys(old, loaded.value), self.path)
         log.info("%s: config %s (generation %d); changed: %s", self.path, kind, self._generation,
                  ", ".join(sorted(change.changed)) or "-")
-        return result, change
+        return change
 
     async def save(self, value: T) -> T:
         """Write ``value`` to the file (atomically, keeping comments) and make it the snapshot.
@@ -287,9 +287,10 @@ class ConfigManager(Generic[T]):
             loaded = self.file.parse(data)  # validate before touching the disk
             self._own_digests.append(digest(data))
             await trio.to_thread.run_sync(self._write, data)
-            result, change = self._swap(loaded, "saved")
+            change = self._swap(loaded, "saved")
         if change is not None:
             await self._notify(change)
+        self._record("saved")
         return loaded.value
 
     def _write(self, data: bytes) -> None:
@@ -328,7 +329,7 @@ class ConfigManager(Generic[T]):
         """
         if self._current is None:
             self.load()
-        self._debouncer = Debouncer(*self._debounce_args)
+        self._debouncer = Debouncer(self._debounce_args[0], max_delay=self._debounce_args[1])
         try:
             async with trio.open_nursery() as nursery:
                 await self._start_source(nursery)
