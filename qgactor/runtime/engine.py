@@ -19,7 +19,7 @@ from trio.lowlevel import Abort, Task, current_task, reschedule, wait_task_resch
 
 from qgactor.runtime.actor import Actor
 from qgactor.runtime.errors import ActorDead, DuplicateName, RestartIntensityExceeded, TooManyChildren
-from qgactor.runtime.incarnation import request_stop, run_incarnation
+from qgactor.runtime.incarnation import request_stop, start_incarnation
 from qgactor.runtime.messages import Down, ExitReason
 from qgactor.runtime.ref import DEAD, EXITED, RESTARTING, RUNNING, STARTING, STOPPING, ActorRef
 from qgactor.runtime.spec import Backoff, ChildSpec, Restart, Strategy
@@ -154,11 +154,7 @@ class Supervision:
         return ref
 
     async def _start(self, ref: ActorRef) -> None:
-        ev = ref._start_waiter
-        if ev is None:
-            ev = ref._start_waiter = trio.Event()
-        self.system._nursery.start_soon(run_incarnation, ref, name=ref.name)
-        await ev.wait()
+        await start_incarnation(ref)
 
     # ---------------------------------------------------------- exit events
     def child_exited(self, ref: ActorRef, incarnation: int, reason: ExitReason) -> None:
@@ -295,6 +291,8 @@ class Supervision:
         """Stop the running incarnation of ``ref`` gracefully, then cancel after its timeout."""
         if ref._state not in (STARTING, RUNNING, STOPPING):
             return
+        if self._fast_stop(ref):
+            return
         ref._terminating = True
         try:
             ev = ref._exit_event
@@ -314,11 +312,13 @@ class Supervision:
             ref._terminating = False
 
     def _fast_stop(self, ref: ActorRef) -> bool:
-        """Stop an idle plain actor synchronously (no hooks to run). True if done."""
+        """Stop an idle plain actor synchronously (no hooks to run, no task to wait for).
+
+        True if done: the slot is EXITED (not reported to ``child_exited``).
+        """
         actor = ref._actor
         if (
             ref._state != RUNNING
-            or ref._getter is None
             or ref._helpers
             or ref._children is not None
             or actor is None
@@ -326,14 +326,25 @@ class Supervision:
             or getattr(actor, "_kernel_serve", None) is not None
         ):
             return False
+        if ref._hib:
+            ref._hib = False
+        else:
+            g = ref._getter
+            if g is None:
+                return False
+            ref._getter = None
+            reschedule(g)  # its loop sees the token change and the task ends quietly
         ref._stopping = True
-        g = ref._getter
-        ref._getter = None
-        ref._scope = None  # detach: the task exits on its own without reporting
+        ref._run = None
+        ref._scope = None  # detach
         ref._actor = None
         ref._ctx = None
+        ref._reason = _SHUTDOWN
         ref._state = EXITED
-        reschedule(g)  # type: ignore[arg-type]
+        ev = ref._exit_event
+        if ev is not None:
+            ref._exit_event = None
+            ev.set()
         return True
 
     async def stop_child(self, ref: ActorRef) -> None:

@@ -1,9 +1,14 @@
 """One incarnation of an actor: build it, start it, run its message loop, end it.
 
-``run_incarnation`` is the body of the single trio task behind each running actor. It catches
-everything the actor raises (so nothing reaches the trio nursery and no sibling is cancelled),
-unwraps exception groups, classifies the exit, stops linked children and helper tasks, runs
-``on_stop`` shielded and reports the exit to the supervisor.
+``run_activation`` is the body of the trio task behind a running actor. It catches everything
+the actor raises (so nothing reaches the trio nursery and no sibling is cancelled), unwraps
+exception groups, classifies the exit, stops linked children and helper tasks, runs ``on_stop``
+shielded and reports the exit to the supervisor.
+
+Idle actors are cheap: an actor without ``on_start`` has no task until its first message, and
+the system's sweeper retires the task of a plain actor idle for a couple of seconds (it
+*hibernates*); the next message starts a new task for the same incarnation. Hibernation is
+invisible to the actor (no hooks run).
 """
 
 from __future__ import annotations
@@ -25,7 +30,8 @@ from qgactor.runtime.ref import DEAD, EXITED, RUNNING, STARTING, STOPPING, Actor
 if TYPE_CHECKING:
     from qgactor.runtime.engine import Supervision
 
-__all__ = ["run_incarnation", "start_helper", "request_stop", "linked_children", "classify"]
+__all__ = ["start_incarnation", "run_activation", "start_helper", "request_stop", "linked_children",
+           "classify", "retire", "message_loop", "crash_incarnation"]
 
 log = logging.getLogger("qgactor.runtime")
 
@@ -92,27 +98,41 @@ def _abort_getter(ref: ActorRef) -> Callable[[object], Abort]:
     return abort
 
 
-async def message_loop(ref: ActorRef, actor: Actor) -> None:
-    """Hand queued messages to ``actor.receive`` one at a time until a stop is requested."""
+_RETIRE = object()  # rescheduled into a parked loop by the sweeper: hibernate
+
+
+async def message_loop(ref: ActorRef, actor: Actor, token: object) -> bool:
+    """Hand queued messages to ``actor.receive`` one at a time while ``ref._run is token``.
+
+    Returns True when the sweeper retired the (long idle) task: the actor hibernates without a
+    task until its next message. Returns False when a stop was requested.
+    """
     q = ref._q
     receive = actor.receive
     idle = ref._spec.idle_timeout
+    system = ref._system
     Value = outcome.Value
     item: Any = None
     burst = 0
     try:
-        while not ref._stopping:
+        while ref._run is token:
             if not q:
                 burst = 0
-                ref._getter = current_task()
                 if idle is None:
-                    await wait_task_rescheduled(_abort_getter(ref))
+                    ep = system._epoch
+                    if ref._park_epoch != ep:
+                        ref._park_epoch = ep
+                        system._parked(ref)
+                    ref._getter = current_task()
+                    if await wait_task_rescheduled(_abort_getter(ref)) is _RETIRE:
+                        return True
                 else:
+                    ref._getter = current_task()
                     with trio.CancelScope(deadline=trio.current_time() + idle) as cs:
                         await wait_task_rescheduled(_abort_getter(ref))
-                    if cs.cancelled_caught and not q:
+                    if cs.cancelled_caught and not q and ref._run is token:
                         ref._idle_stop = True
-                        return
+                        return False
                 continue
             item = q.popleft()
             if ref._putters:
@@ -130,15 +150,30 @@ async def message_loop(ref: ActorRef, actor: Actor) -> None:
     except BaseException:
         ref._inflight = item
         raise
+    return False
+
+
+def retire(ref: ActorRef) -> bool:
+    """Sweeper: end the task of a long-idle plain actor (it hibernates). True if retired."""
+    g = ref._getter
+    if g is None or ref._helpers or ref._children is not None or ref._run is None:
+        return False
+    ref._getter = None
+    trio.lowlevel.reschedule(g, outcome.Value(_RETIRE))
+    return True
 
 
 def request_stop(ref: ActorRef) -> None:
     """Ask the current incarnation to stop after its current message (graceful)."""
     ref._stopping = True
+    ref._run = None
     g = ref._getter
     if g is not None:
         ref._getter = None
         trio.lowlevel.reschedule(g)
+    elif ref._hib:
+        ref._hib = False
+        ref._system._activate(ref)
     eng = ref._children
     if eng is not None:
         eng.wake()
@@ -146,11 +181,16 @@ def request_stop(ref: ActorRef) -> None:
 
 def crash_incarnation(ref: ActorRef, incarnation: int, error: BaseException) -> None:
     """Crash the given incarnation from outside its task (a helper task or linked child failed)."""
-    if ref._incarnation != incarnation or ref._scope is None or ref._state >= EXITED:
+    if ref._incarnation != incarnation or ref._state >= EXITED:
         return
     if ref._crash_exc is None:
         ref._crash_exc = error
-    ref._scope.cancel()
+    ref._run = None
+    if ref._scope is not None:
+        ref._scope.cancel()
+    elif ref._hib:
+        ref._hib = False
+        ref._system._activate(ref)
 
 
 async def _helper(ref: ActorRef, incarnation: int, scope: trio.CancelScope,
@@ -181,7 +221,7 @@ async def _helper(ref: ActorRef, incarnation: int, scope: trio.CancelScope,
 def start_helper(ref: ActorRef, incarnation: int, fn: Callable[..., Awaitable[Any]],
                  args: tuple[Any, ...], name: str | None) -> None:
     """Start ``fn(*args)`` as a task tied to ``ref``'s current incarnation (``ctx.start_soon``)."""
-    if ref._incarnation != incarnation or ref._state >= STOPPING or ref._scope is None:
+    if ref._incarnation != incarnation or ref._state >= STOPPING:
         raise ActorDead(
             f"actor {ref.name!r}: this incarnation has ended, cannot start_soon({fn!r}); start "
             "tasks from on_start or receive of the running actor"
@@ -222,43 +262,112 @@ async def _stop_helpers(ref: ActorRef) -> None:
         await done.wait()
 
 
-async def run_incarnation(ref: ActorRef) -> None:
-    """Task body for one incarnation of ``ref``'s actor; reports its exit to ``ref._sup``."""
-    sup = ref._sup
+async def start_incarnation(ref: ActorRef) -> None:
+    """Build a new incarnation of ``ref``'s actor (in the caller's task) and start it.
+
+    An actor without ``on_start`` starts hibernated: it gets a task only when its first message
+    arrives. Otherwise a task runs ``on_start``; this waits until it finished or failed. A
+    factory or ``on_start`` that raises counts as a crash, reported to the supervisor.
+    """
     ref._incarnation += 1
     inc = ref._incarnation
     ref._state = STARTING
     ref._stopping = False
+    ref._run = None
+    ref._hib = False
     ref._crash_exc = None
     ref._inflight = None
     ref._idle_stop = False
     ref._helpers = None
     ref._children = None
+    ref._scope = None
+    ref._started_at = trio.current_time()
+    try:
+        actor = _make_actor(ref, inc)
+    except Exception as exc:
+        _signal_started(ref)
+        _finish(ref, inc, ExitReason.crash(exc))
+        await trio.lowlevel.checkpoint()
+        return
+    if (
+        type(actor).on_start is Actor.on_start
+        and ref._spec.idle_timeout is None
+        and not ref._q
+        and getattr(actor, "_kernel_serve", None) is None
+    ):
+        ref._state = RUNNING
+        ref._hib = True
+        _signal_started(ref)
+        await trio.lowlevel.checkpoint()
+        return
+    ev = ref._start_waiter
+    if ev is None:
+        ev = ref._start_waiter = trio.Event()
+    ref._system._nursery.start_soon(run_activation, ref, inc, True, name=ref.name)
+    await ev.wait()
+
+
+def _finish(ref: ActorRef, inc: int, reason: ExitReason) -> None:
+    ref._actor = None
+    ref._ctx = None
+    ref._scope = None
+    ref._run = None
+    ref._hib = False
+    ref._reason = reason
+    if reason.error is not None:
+        ref._last_error = reason.error
+    ref._fail_inflight(reason)
+    ref._state = EXITED
+    ev = ref._exit_event
+    if ev is not None:
+        ref._exit_event = None
+        ev.set()
+    ref._sup.child_exited(ref, inc, reason)
+
+
+async def run_activation(ref: ActorRef, inc: int, first: bool) -> None:
+    """Task body running ``ref``'s actor: ``on_start`` (first activation), then the message loop
+    (or a supervisor's manager); ends the incarnation unless the actor hibernates."""
+    actor = ref._actor
+    if ref._incarnation != inc or ref._scope is not None or actor is None or ref._state >= STOPPING:
+        if first:
+            _signal_started(ref)
+        return
     scope = trio.CancelScope()
     ref._scope = scope
-    actor: Actor | None = None
-    started = False
+    ref._run = None if ref._stopping else scope
+    started = not first
+    hibernate = False
     error: BaseException | None = None
     try:
         with scope:
-            ref._started_at = trio.current_time()
-            actor = _make_actor(ref, inc)
-            await actor.on_start()
-            started = True
-            if ref._state == STARTING:
-                ref._state = RUNNING
-            _signal_started(ref)
-            serve = getattr(actor, "_kernel_serve", None)
-            if serve is None:
-                await message_loop(ref, actor)
-            else:
-                await serve()
+            if first:
+                await actor.on_start()
+                started = True
+                if ref._state == STARTING:
+                    ref._state = RUNNING
+                _signal_started(ref)
+            if ref._crash_exc is None:
+                serve = getattr(actor, "_kernel_serve", None)
+                if serve is None:
+                    hibernate = await message_loop(ref, actor, scope)
+                else:
+                    await serve()
     except BaseException as exc:
         error = exc
     finally:
-        _signal_started(ref)
+        if first:
+            _signal_started(ref)
     if ref._scope is not scope:
         return  # detached by a fast stop: the supervisor already finalised this slot
+    if hibernate:
+        ref._scope = None
+        ref._run = None
+        if ref._q or ref._stopping or ref._crash_exc is not None:  # pragma: no cover - defensive
+            ref._system._activate(ref)
+        else:
+            ref._hib = True
+        return
     reraise: BaseException | None = None
     if ref._crash_exc is not None:
         reason = ExitReason.crash(ref._crash_exc)
@@ -294,23 +403,8 @@ async def run_incarnation(ref: ActorRef) -> None:
             except Exception:
                 log.exception("actor %r: on_stop(%r) raised", ref.name, reason)
     if ref._helpers:
-        for s in list(ref._helpers):
-            s.cancel()
-    ref._actor = None
-    ref._ctx = None
-    ref._scope = None
-    ref._reason = reason
-    if reason.error is not None:
-        ref._last_error = reason.error
-    ref._fail_inflight(reason)
-    ref._state = EXITED
-    ev = ref._exit_event
-    if ev is not None:
-        ref._exit_event = None
-        ev.set()
-    sup.child_exited(ref, inc, reason)
+        for h in list(ref._helpers):
+            h.cancel()
+    _finish(ref, inc, reason)
     if reraise is not None:
         raise reraise
-
-
-__all__ += ["message_loop", "crash_incarnation", "DEAD"]

@@ -153,6 +153,9 @@ class ActorRef:
         "_idle_stop",
         "_key",
         "_helpers_done",
+        "_run",
+        "_hib",
+        "_park_epoch",
         "__weakref__",
     )
 
@@ -195,6 +198,9 @@ class ActorRef:
         self._idle_stop = False
         self._key: Any = None
         self._helpers_done: trio.Event | None = None
+        self._run: object = None  # token of the activation allowed to run the loop
+        self._hib = False  # hibernating: running incarnation without a task
+        self._park_epoch = -1
 
     # ------------------------------------------------------------------ public
     @property
@@ -259,6 +265,9 @@ class ActorRef:
                 if g is not None:
                     self._getter = None
                     reschedule(g)
+                elif self._hib:
+                    self._hib = False
+                    self._system._activate(self)
                 await cancel_shielded_checkpoint()
                 return
         await self._tell_slow(msg)
@@ -277,6 +286,9 @@ class ActorRef:
             if g is not None:
                 self._getter = None
                 reschedule(g)
+            elif self._hib:
+                self._hib = False
+                self._system._activate(self)
             return True
         if self._state == DEAD:
             raise self._dead_error()
@@ -323,6 +335,9 @@ class ActorRef:
             if g is not None:
                 self._getter = None
                 reschedule(g)
+            elif self._hib:
+                self._hib = False
+                self._system._activate(self)
         else:
             await checkpoint_if_cancelled()
             await self._put_full(req, is_ask=True)
@@ -369,6 +384,9 @@ class ActorRef:
         if g is not None:
             self._getter = None
             reschedule(g)
+        elif self._hib:
+            self._hib = False
+            self._system._activate(self)
 
     def _deliver_system(self, msg: Any) -> None:
         """Queue a kernel message (``Down``) regardless of capacity; ignored once dead."""

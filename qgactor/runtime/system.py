@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 import trio
 
 from qgactor.runtime.engine import Supervision
+from qgactor.runtime.incarnation import retire, run_activation
 from qgactor.runtime.errors import ActorDead
 from qgactor.runtime.messages import DeadLetter
 from qgactor.runtime.ref import ActorRef
@@ -34,7 +35,8 @@ class ActorNursery:
     """
 
     def __init__(self, name: str, strategy: Strategy, max_restarts: int, within: float,
-                 backoff: Backoff | None, dead_letter_capacity: int) -> None:
+                 backoff: Backoff | None, dead_letter_capacity: int,
+                 hibernate_after: float | None = 2.0) -> None:
         self.name = name
         self._registry: dict[str, ActorRef] = {}
         self._ids = itertools.count(1)
@@ -48,6 +50,13 @@ class ActorNursery:
         self._closed = False
         self._root = Supervision(self, name, strategy=strategy, max_restarts=max_restarts,
                                  within=within, backoff=backoff)
+        # hibernation of idle actors: parked loops register once per epoch; the sweeper retires
+        # the tasks of those still parked one full epoch later.
+        self._epoch = 0
+        self._epoch_len = hibernate_after / 2 if hibernate_after else 0.0
+        self._bucket: list[ActorRef] = []
+        self._old_bucket: list[ActorRef] = []
+        self._sweeper: trio.lowlevel.Task | None = None
 
     # ------------------------------------------------------------------ API
     async def spawn(self, factory: Callable[..., Any] | ChildSpec, *args: Any, **options: Any) -> ActorRef:
@@ -95,6 +104,39 @@ class ActorNursery:
         else:
             log.debug("dead letter: %r", letter)
 
+    # --------------------------------------------------------- hibernation
+    def _activate(self, ref: ActorRef) -> None:
+        """Start a task for a hibernating actor (a message or a stop request arrived)."""
+        self._nursery.start_soon(run_activation, ref, ref._incarnation, False, name=ref.name)
+
+    def _parked(self, ref: ActorRef) -> None:
+        if self._epoch_len:
+            self._bucket.append(ref)
+            s = self._sweeper
+            if s is not None:
+                self._sweeper = None
+                trio.lowlevel.reschedule(s)
+
+    def _abort_sweeper(self, _raise_cancel: object) -> trio.lowlevel.Abort:
+        self._sweeper = None
+        return trio.lowlevel.Abort.SUCCEEDED
+
+    async def _sweep(self) -> None:
+        while True:
+            if not self._bucket and not self._old_bucket:
+                self._sweeper = trio.lowlevel.current_task()
+                await trio.lowlevel.wait_task_rescheduled(self._abort_sweeper)
+                continue
+            await trio.sleep(self._epoch_len)
+            old = self._old_bucket
+            self._old_bucket = self._bucket
+            self._bucket = []
+            self._epoch += 1
+            target = self._epoch - 2
+            for ref in old:
+                if ref._park_epoch == target:
+                    retire(ref)
+
     # ----------------------------------------------------------- lifecycle
     async def _host(self, task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED) -> None:
         # Actors live in a shielded nursery: cancelling the body does not cancel them, the
@@ -104,6 +146,8 @@ class ActorNursery:
             async with trio.open_nursery() as nursery:
                 self._nursery = nursery
                 nursery.start_soon(self._run_root, name=f"{self.name}:supervision")
+                if self._epoch_len:
+                    nursery.start_soon(self._sweep, name=f"{self.name}:sweeper")
                 task_status.started()
                 await trio.sleep_forever()
 
@@ -137,6 +181,7 @@ async def open_actor_nursery(
     backoff: Backoff | None = Backoff(),
     name: str = "root",
     dead_letter_capacity: int = 1000,
+    hibernate_after: float | None = 2.0,
 ) -> AsyncIterator[ActorNursery]:
     """Run an actor system for the duration of the ``async with`` block.
 
@@ -146,8 +191,13 @@ async def open_actor_nursery(
     restart intensity, the block is cancelled and :class:`RestartIntensityExceeded` is raised
     from the ``async with``. An exception from the block propagates unchanged (not wrapped in an
     exception group).
+
+    ``dead_letter_capacity`` bounds ``an.dead_letters``. ``hibernate_after`` (seconds, None to
+    disable) lets plain actors idle that long give up their trio task until the next message;
+    this is invisible to them and keeps 100k idle actors cheap.
     """
-    system = ActorNursery(name, strategy, max_restarts, within, backoff, dead_letter_capacity)
+    system = ActorNursery(name, strategy, max_restarts, within, backoff, dead_letter_capacity,
+                          hibernate_after)
     try:
         async with trio.open_nursery() as outer:
             system._outer_scope = outer.cancel_scope
