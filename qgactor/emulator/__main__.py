@@ -23,12 +23,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--world", help="world TOML file (default: the packaged default world)")
     parser.add_argument("--heartbeat-interval", type=int, default=45000, help="ms (default 45000)")
     parser.add_argument("--webhook", help="also deliver events to this bot callback URL")
+    parser.add_argument("--proactive", choices=("quota", "allow", "deny"), default="quota",
+                        help="proactive (non-reply) send policy (default: documented quotas)")
+    parser.add_argument("--channel-rate-limit", type=int, default=5,
+                        help="guild channel messages per second (0 disables; default 5)")
     parser.add_argument("-v", "--verbose", action="store_true")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     config = EmulatorConfig(host=args.host, port=args.port, world=args.world,
-                            heartbeat_interval_ms=args.heartbeat_interval, webhook_url=args.webhook)
+                            heartbeat_interval_ms=args.heartbeat_interval, webhook_url=args.webhook,
+                            proactive=args.proactive, channel_rate_limit=args.channel_rate_limit or None)
     try:
         world = World.load(config.world)
     except (WorldError, OSError) as exc:

@@ -63,6 +63,13 @@ class ControlClient:
                 "attachments": attachments or [], "extra": extra or {}}
         return await self._call("POST", "/messages", json=body)
 
+    async def send_burst(self, count: int, scene: str = "group", content: str = "burst", *,
+                         at_bot: bool = True, **where: Any) -> dict[str, Any]:
+        """Inject ``count`` user messages server-side in one call (benchmarks); contents are
+        ``"{content} {i}"``. Returns ``{"count", "first_event_id", "last_event_id"}``."""
+        body = {"count": count, "scene": scene, "content": content, "at_bot": at_bot, **where}
+        return await self._call("POST", "/messages/burst", json=body, timeout=600)
+
     async def inject_event(self, name: str, data: dict[str, Any] | None = None, *, raw: bool = False,
                            shard_key: str | None = None) -> dict[str, Any]:
         """Dispatch event ``name``; ``data`` is merged over a realistic default payload

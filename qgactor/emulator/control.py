@@ -88,6 +88,23 @@ def build_control_router(p: Platform) -> Router:
         result = await _publish(built)
         return result | {"message_id": rec.id, "event_id": result["id"], "scene": spec.scene}
 
+    @r.route("POST", P + "/messages/burst")
+    async def burst(req: Request) -> Any:
+        body = req.json_object(required=True)
+        count = body.get("count")
+        if isinstance(count, bool) or not isinstance(count, int) or not 1 <= count <= 1_000_000:
+            raise bad_body("count must be an integer between 1 and 1000000")
+        template = {k: v for k, v in body.items() if k != "count"}
+        spec = MessageSpec.from_json(template)
+        first = last = None
+        for i in range(count):
+            spec.content = f"{template.get('content', 'burst')} {i}"
+            built = build_message(spec, p.world, p.clock, p.ids)
+            last = await _publish(built)
+            first = first or last
+        assert first is not None and last is not None
+        return {"count": count, "first_event_id": first["id"], "last_event_id": last["id"]}
+
     @r.route("POST", P + "/events")
     async def inject_event(req: Request) -> Any:
         body = req.json_object(required=True)

@@ -18,7 +18,7 @@ from .http import PlatformError
 from .replies import Inbound
 from .world import User, World
 
-__all__ = ["MessageSpec", "BuiltEvent", "build_message", "default_event", "scene_of_event"]
+__all__ = ["MessageSpec", "BuiltEvent", "build_message", "default_event", "scene_of_event", "escape_guild_text"]
 
 
 @attrs.define(slots=True)
@@ -66,6 +66,11 @@ class BuiltEvent:
     data: dict[str, Any]
     shard_key: Any
     records: list[Inbound]
+
+
+def escape_guild_text(text: str) -> str:
+    """Escape ``&``, ``<`` and ``>`` as the platform does in inbound guild content (spec 6.9)."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
 def _author_guild(user: User) -> dict[str, Any]:
@@ -149,10 +154,12 @@ def _guild_or_dm(spec: MessageSpec, world: World, ids: IdMaker, user: User,
             if channel is None:
                 raise PlatformError(400, 12002, f"guild {guild.id} has no text channel")
         member = guild.members.get(user.id, {"roles": ["1"], "joined_at": guild.joined_at, "nick": ""})
-        content = spec.content
+        content = escape_guild_text(spec.content)
+        if mentioned:
+            content = " ".join(f"<@!{m.id}>" for m in mentioned) + " " + content
         mentions = [m.to_json() for m in mentioned]
         if spec.at_bot:
-            content = f"<@!{world.bot.id}> {spec.content}"
+            content = f"<@!{world.bot.id}> {content}"
             mentions.insert(0, world.bot.to_json())
         name = "AT_MESSAGE_CREATE" if spec.at_bot else "MESSAGE_CREATE"
         d: dict[str, Any] = {
@@ -170,7 +177,8 @@ def _guild_or_dm(spec: MessageSpec, world: World, ids: IdMaker, user: User,
         name = "DIRECT_MESSAGE_CREATE"
         d = {
             "id": msg_id, "channel_id": session.channel_id, "guild_id": session.guild_id,
-            "src_guild_id": session.source_guild_id, "direct_message": True, "content": spec.content,
+            "src_guild_id": session.source_guild_id, "direct_message": True,
+            "content": escape_guild_text(spec.content),
             "timestamp": ts, "author": _author_guild(user),
             "member": {"joined_at": ts}, "seq": seq, "seq_in_channel": str(seq),
         }

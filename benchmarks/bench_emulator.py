@@ -1,0 +1,131 @@
+"""Emulator throughput: events/s pushed to one raw websocket client, REST requests/s served.
+
+Runs the emulator as a separate process (``python -m qgactor.emulator --port 0``) and drives
+it from this process over loopback, like a bot would.
+
+    python benchmarks/bench_emulator.py            # full run
+    python benchmarks/bench_emulator.py --quick    # a few seconds (CI)
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import subprocess
+import sys
+import time
+
+import httpx
+import trio
+from trio_websocket import open_websocket_url
+
+from qgactor.emulator import ControlClient
+
+GROUP = "C9F778FE6ADF9D1D1DBE395BF744A33A"
+
+
+
+
+async def partial_process(task_status=trio.TASK_STATUS_IGNORED) -> None:
+    cmd = [sys.executable, "-m", "qgactor.emulator", "--port", "0", "--proactive", "allow",
+           "--channel-rate-limit", "0"]
+    proc = await trio.lowlevel.open_process(cmd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+    buf = b""
+    assert proc.stdout is not None
+    while b"\n" not in buf or not re.search(rb"at (http://\S+)", buf):
+        chunk = await proc.stdout.receive_some(4096)
+        if not chunk:
+            raise RuntimeError("emulator exited before printing its URL")
+        buf += chunk
+    base = re.search(rb"at (http://\S+)", buf).group(1).decode()  # type: ignore[union-attr]
+    task_status.started((proc, base))
+    try:
+        while await proc.stdout.receive_some(65536):
+            pass
+    finally:
+        if proc.returncode is None:
+            proc.terminate()
+        await proc.wait()
+
+
+async def bench_events(base: str, http: httpx.AsyncClient, control: ControlClient, count: int) -> dict[str, float]:
+    info = await control.info()
+    tok = (await http.post(info["token_url"], json={"appId": info["appid"], "clientSecret": info["secret"]})).json()
+    async with open_websocket_url(info["gateway_url"], max_message_size=2**24) as ws:
+        json.loads(await ws.get_message())
+        await ws.send_message(json.dumps({"op": 2, "d": {"token": f"QQBot {tok['access_token']}",
+                                                          "intents": 1 << 25, "shard": [0, 1]}}))
+        json.loads(await ws.get_message())  # READY
+        results: dict[str, float] = {}
+        # 1. server-side burst: the emulator's own push rate
+        received = 0
+        start = time.perf_counter()
+        async with trio.open_nursery() as n:
+            n.start_soon(control.send_burst, count, "group")
+            while received < count:
+                frame = json.loads(await ws.get_message())
+                if frame.get("op") == 0:
+                    received += 1
+        elapsed = time.perf_counter() - start
+        results["burst_events_per_s"] = count / elapsed
+        # 2. one control call per event (what a test driving it over HTTP gets)
+        n_ctl = max(50, count // 10)
+        start = time.perf_counter()
+        async with trio.open_nursery() as n:
+            async def inject(k: int) -> None:
+                for i in range(k):
+                    await control.send_message("group", f"ctl {i}")
+            for _ in range(4):
+                n.start_soon(inject, n_ctl // 4)
+            got = 0
+            while got < (n_ctl // 4) * 4:
+                if json.loads(await ws.get_message()).get("op") == 0:
+                    got += 1
+        results["control_injected_events_per_s"] = got / (time.perf_counter() - start)
+    return results
+
+
+async def bench_rest(base: str, http: httpx.AsyncClient, control: ControlClient, seconds: float) -> dict[str, float]:
+    info = await control.info()
+    tok = (await http.post(info["token_url"], json={"appId": info["appid"], "clientSecret": info["secret"]})).json()
+    headers = {"Authorization": f"QQBot {tok['access_token']}"}
+    out: dict[str, float] = {}
+    for name, method, path, body in [
+        ("rest_get_me_per_s", "GET", "/users/@me", None),
+        ("rest_group_send_per_s", "POST", f"/v2/groups/{GROUP}/messages", {"msg_type": 0, "content": "x"}),
+    ]:
+        done = 0
+        deadline = time.perf_counter() + seconds
+
+        async def worker() -> None:
+            nonlocal done
+            while time.perf_counter() < deadline:
+                r = await http.request(method, base + path, headers=headers, json=body)
+                assert r.status_code == 200, r.text
+                done += 1
+
+        start = time.perf_counter()
+        async with trio.open_nursery() as n:
+            for _ in range(8):
+                n.start_soon(worker)
+        out[name] = done / (time.perf_counter() - start)
+    return out
+
+
+async def main(quick: bool) -> None:
+    async with trio.open_nursery() as nursery:
+        proc, base = await nursery.start(partial_process)
+        limits = httpx.Limits(max_connections=16, max_keepalive_connections=16)
+        async with httpx.AsyncClient(timeout=60, limits=limits) as http:
+            control = ControlClient(base, client=http)
+            ev = await bench_events(base, http, control, 2000 if quick else 20000)
+            rest = await bench_rest(base, http, control, 1.5 if quick else 5.0)
+        print(json.dumps({"quick": quick, **{k: round(v, 1) for k, v in (ev | rest).items()}}, indent=2))
+        nursery.cancel_scope.cancel()
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="run for a few seconds only")
+    trio.run(main, parser.parse_args().quick)
