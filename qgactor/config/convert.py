@@ -163,7 +163,7 @@ def build(cls: type, data: dict[str, Any], path: KeyPath, out: Collector) -> Any
         if value is INVALID:
             continue
         _check_field(field.attribute, value, key_path, out, field.sensitive)
-        kwargs[field.key] = value
+        kwargs[field.init] = value
     known = {f.key for f in schema.fields}
     for key in data:
         if key not in known and not (key == VERSION_KEY and not path):

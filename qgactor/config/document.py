@@ -102,14 +102,20 @@ def _new_item(field: FieldSchema, value: Any, first: bool) -> Item | None:
 
 
 def _aot_example(field: FieldSchema) -> str:
+    """Commented-out ``[[key]]`` example for an empty array of tables.
+
+    The item class's ``__config_example__`` instance is used if it has one, else its defaults.
+    """
     kind = field.kind.inner if isinstance(field.kind, Optional) else field.kind
     assert isinstance(kind, Seq) and isinstance(kind.item, Nested)
     item_schema = schema_of(kind.item.cls)
+    sample = getattr(kind.item.cls, "__config_example__", None)
     example = tomlkit.document()
-    example.add(f"{field.key}", tomlkit.aot())
     table = tomlkit.table()
-    _fill(table, item_schema, _defaults(item_schema))
-    example[field.key].append(table)
+    _fill(table, item_schema, sample if sample is not None else _defaults(item_schema))
+    aot = tomlkit.aot()
+    aot.append(table)
+    example.add(field.key, aot)
     body = "".join(f"# {line}".rstrip() + "\n" for line in example.as_string().strip("\n").splitlines())
     return f"\n{_comment_block(field.doc)}# (none yet; an example:)\n{body}"
 
@@ -117,6 +123,8 @@ def _aot_example(field: FieldSchema) -> str:
 def _fill(container: Any, schema: ClassSchema, instance: Any) -> None:
     first = True
     values = {f.name: getattr(instance, f.name) if instance is not None else None for f in schema.fields}
+    defaults = _defaults(schema)
+    examples = []
 
     def order(f: FieldSchema) -> tuple[bool, bool]:
         return (_is_aot_field(f.kind) and bool(values[f.name]), _is_table_field(f.kind))
@@ -124,8 +132,9 @@ def _fill(container: Any, schema: ClassSchema, instance: Any) -> None:
     for field in sorted(schema.fields, key=order):
         value = values[field.name]
         if _is_aot_field(field.kind) and not value:
-            container.add(_raw_comment(_aot_example(field)))
-            if value is not None:  # an explicitly empty list (the default may not be empty)
+            examples.append(field)
+            default = getattr(defaults, field.name, None) if defaults is not None else None
+            if value is not None and default:  # explicitly empty where the default is not
                 container.add(field.key, tomlkit.array())
         elif value is None:
             container.add(_raw_comment(_placeholder(field, first)))
@@ -135,6 +144,8 @@ def _fill(container: Any, schema: ClassSchema, instance: Any) -> None:
                 continue
             container.add(field.key, item)
         first = False
+    for field in examples:  # last, so uncommenting an example in place is valid TOML
+        container.add(_raw_comment(_aot_example(field)))
 
 
 def _raw_comment(text: str) -> Item:

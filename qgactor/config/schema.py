@@ -33,7 +33,7 @@ __all__ = [
 ]
 
 C = TypeVar("C", bound=type)
-_SECRET_NAMES = ("secret", "token", "password", "passwd", "api_key", "apikey", "private_key")
+_SECRET_WORDS = ("secret", "token", "password", "passwd", "apikey", "api_key", "private_key")
 
 
 @attrs.frozen
@@ -164,7 +164,9 @@ class FieldSchema:
     name: str
     """Attribute name."""
     key: str
-    """TOML key and constructor keyword (the attrs alias: ``_x`` -> ``x``)."""
+    """TOML key: ``metadata={"key": ...}`` if given (e.g. ``"class"``), else the constructor keyword."""
+    init: str
+    """Constructor keyword (the attrs alias: ``_x`` -> ``x``)."""
     kind: Kind
     doc: str
     """The attribute docstring ("" if none)."""
@@ -257,10 +259,15 @@ def _build_schema(cls: type, stack: tuple[type, ...]) -> ClassSchema:
         if tp is None or isinstance(tp, str):
             raise ConfigSchemaError(f"{where} has no usable type annotation; annotate it (e.g. `name: str = ...`)")
         kind = _kind_of(tp, where, (*stack, cls))
+        init = getattr(attribute, "alias", None) or attribute.name.lstrip("_")
+        key = attribute.metadata.get("key", init)
+        if not isinstance(key, str) or not key:
+            raise ConfigSchemaError(f"{where}: metadata 'key' must be a non-empty string, got {key!r}")
         fields.append(
             FieldSchema(
                 name=attribute.name,
-                key=getattr(attribute, "alias", None) or attribute.name.lstrip("_"),
+                key=key,
+                init=init,
                 kind=kind,
                 doc=docs.get(attribute.name, ""),
                 required=attribute.default is attrs.NOTHING,
@@ -291,8 +298,8 @@ def _is_sensitive(attribute: Any) -> bool:
         return bool(attribute.metadata["secret"])
     if attribute.repr is not True:
         return True
-    name = attribute.name.lower()
-    return any(part in name for part in _SECRET_NAMES)
+    name = attribute.name.lower().strip("_")
+    return any(name == word or name.endswith("_" + word) for word in _SECRET_WORDS)
 
 
 _SCALARS = (str, int, float, bool)
