@@ -22,6 +22,7 @@ __all__ = [
 ]
 
 _MENTION = re.compile(r'<@!?([^<>\s]+)>|<qqbot-at-user\s+id="([^"]*)"\s*/?>')
+_AT_USER = re.compile(r'<qqbot-at-user\s+id="([^"]*)"\s*/?>')
 _WHITESPACE = " \t\r\n\xa0\u3000"
 
 
@@ -54,11 +55,15 @@ def strip_mentions(content: str, bot_ids: str | Iterable[str] | None = None, *, 
         ids = {bot_ids}
     else:
         ids = {i for i in bot_ids or () if i}
-    if ids and ("<@" in content or "<qqbot-at-user" in content):
-        def _drop(m: re.Match[str]) -> str:
-            return "" if (m.group(1) or m.group(2)) in ids else m.group(0)
+    if ids:
+        if "<@" in content:
+            for i in ids:
+                content = content.replace(f"<@!{i}>", "").replace(f"<@{i}>", "")
+        if "<qqbot-at-user" in content:
+            def _drop(m: re.Match[str]) -> str:
+                return "" if m.group(1) in ids else m.group(0)
 
-        content = _MENTION.sub(_drop, content)
+            content = _AT_USER.sub(_drop, content)
     content = content.strip(_WHITESPACE)
     return unescape(content) if unescape_text else content
 

@@ -44,6 +44,8 @@ class BaseMessage(Event):
         """Where the message was posted."""
         return self.SCENE
 
+    _text: str | None = context(repr=False)
+
     def _own_ids(self) -> set[str]:
         ids = {self.bot_id} if self.bot_id else set()
         for m in self.mentions:
@@ -56,12 +58,13 @@ class BaseMessage(Event):
         """The content with the bot's own mentions removed, trimmed and unescaped.
 
         The bot is recognised by ``bot_id`` (set it via ``parse_event(..., bot_id=...)``) and
-        by mentions flagged ``bot``/``is_you``.
+        by mentions flagged ``bot``/``is_you``. Computed once and cached.
         """
-        raw = self.raw.get("content")
-        if not isinstance(raw, str):
-            return ""
-        return strip_mentions(raw, self._own_ids())
+        cached = self._text
+        if cached is None:
+            raw = self.raw.get("content")
+            cached = self._text = strip_mentions(raw, self._own_ids()) if isinstance(raw, str) else ""
+        return cached
 
     @property
     def mentioned_ids(self) -> list[str]:
