@@ -143,7 +143,8 @@ class EmulatorLink:
             lines = [f"! rejected by the platform (HTTP {entry.get('status')}, code {response.get('code')}: "
                      f"{response.get('message')})", *lines]
         reply_to = (entry.get("reply_to") or {}).get("id") or entry.get("msg_id") or entry.get("event_id")
-        return Reply(scene=scene, where=where, lines=tuple(lines), reply_to=reply_to, body=body)
+        return Reply(scene=scene, where=where, lines=tuple(lines), reply_to=reply_to, body=body,
+                     accepted=bool(entry.get("accepted", True)), n=int(entry.get("n", 0)))
 
     async def wait_connected(self, count: int = 1, *, timeout: float = 10.0) -> None:
         """Wait until ``count`` gateway sessions are connected; raises ``ControlError`` on timeout."""

@@ -53,6 +53,10 @@ class Reply:
     """The id of the message or event it answers, if passive."""
     body: dict = attrs.field(factory=dict, eq=False, repr=False)
     """The raw request body the bot sent."""
+    accepted: bool = True
+    """False when the platform rejected the send (the first line says why)."""
+    n: int = 0
+    """Position in the platform's outbox (increasing)."""
 
     @property
     def text(self) -> str:
