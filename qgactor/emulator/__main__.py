@@ -5,12 +5,13 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
+from functools import partial
 
 import trio
 
 from .config import EmulatorConfig
 from .platform import Platform
-from .server import serve_emulator
+from .server import bind_sockets, serve_emulator
 from .world import World, WorldError
 
 
@@ -40,10 +41,15 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: cannot load the world: {exc}", file=sys.stderr)
         return 2
     platform = Platform(config, world)
+    try:
+        bound = bind_sockets(config)
+    except OSError as exc:
+        print(f"error: cannot listen on {args.host}:{args.port}: {exc}", file=sys.stderr)
+        return 1
 
     async def run() -> None:
         async with trio.open_nursery() as nursery:
-            base = await nursery.start(serve_emulator, platform)
+            base = await nursery.start(partial(serve_emulator, platform, bound=bound))
             print(f"QQ Open Platform emulator at {base}", flush=True)
             print(f"  api base     {base}")
             print(f"  token url    {base}/app/getAppAccessToken")
@@ -57,9 +63,6 @@ def main(argv: list[str] | None = None) -> int:
         trio.run(run)
     except KeyboardInterrupt:
         pass
-    except OSError as exc:
-        print(f"error: cannot listen on {args.host}:{args.port}: {exc}", file=sys.stderr)
-        return 1
     return 0
 
 

@@ -5,13 +5,16 @@ from __future__ import annotations
 import logging
 from contextlib import asynccontextmanager
 from functools import partial
+from pathlib import Path
 from typing import Any, AsyncIterator
 
 import attrs
 import httpx
 import trio
 from hypercorn.config import Config as HypercornConfig
-from hypercorn.trio import serve
+from hypercorn.config import Sockets
+from hypercorn.trio.run import worker_serve
+from hypercorn.utils import wrap_app
 
 from .app import TOKEN_PATH, EmulatorApp
 from .client import ControlClient
@@ -96,11 +99,27 @@ def _hypercorn_config(config: EmulatorConfig) -> HypercornConfig:
     return hc
 
 
-async def serve_emulator(platform: Platform, *, task_status: Any = trio.TASK_STATUS_IGNORED) -> None:
-    """Serve ``platform`` until cancelled; ``task_status.started(base_url)`` once listening."""
+def bind_sockets(config: EmulatorConfig) -> tuple[HypercornConfig, Sockets]:
+    """Create the listening sockets now, so a busy port raises a plain ``OSError``."""
+    hc = _hypercorn_config(config)
+    sockets = hc.create_sockets()
+    for sock in sockets.insecure_sockets:
+        sock.listen(hc.backlog)
+    return hc, sockets
+
+
+async def serve_emulator(platform: Platform, *, bound: tuple[HypercornConfig, Sockets] | None = None,
+                         task_status: Any = trio.TASK_STATUS_IGNORED) -> None:
+    """Serve ``platform`` until cancelled; ``task_status.started(base_url)`` once listening.
+
+    ``bound`` comes from :func:`bind_sockets` (bound here if omitted; ``OSError`` if the
+    port is taken).
+    """
+    hc, sockets = bound if bound is not None else bind_sockets(platform.config)
     app = EmulatorApp(platform, build_rest_router(platform), build_control_router(platform))
     async with trio.open_nursery() as nursery:
-        binds = await nursery.start(partial(serve, app, _hypercorn_config(platform.config)))
+        binds = await nursery.start(partial(worker_serve, wrap_app(app, hc.wsgi_max_body_size, "asgi"),
+                                            hc, sockets=sockets))
         platform.base_url = binds[0].rstrip("/")
         nursery.start_soon(platform.webhook.run)
         log.info("emulator listening on %s (appid %s)", platform.base_url, platform.world.appid)
@@ -108,19 +127,22 @@ async def serve_emulator(platform: Platform, *, task_status: Any = trio.TASK_STA
 
 
 @asynccontextmanager
-async def open_emulator(config: EmulatorConfig | None = None, *, world: World | None = None,
+async def open_emulator(config: EmulatorConfig | None = None, *, world: World | Path | str | None = None,
                         **overrides: Any) -> AsyncIterator[Emulator]:
     """Start an emulator on a free port (by default) and yield an :class:`Emulator`.
 
-    ``overrides`` are :class:`EmulatorConfig` fields (e.g. ``heartbeat_interval_ms=200``).
+    ``world`` is a :class:`World` or a TOML path (default: ``config.world``, else the packaged
+    default world). ``overrides`` are :class:`EmulatorConfig` fields (e.g. ``heartbeat_interval_ms=200``).
     The server stops when the block exits. Raises :class:`~qgactor.emulator.WorldError`
     for a bad world file and ``OSError`` if the port cannot be bound.
     """
     config = attrs.evolve(config or EmulatorConfig(), **overrides)
-    world = world if world is not None else World.load(config.world)
+    if not isinstance(world, World):
+        world = World.load(world if world is not None else config.world)
     platform = Platform(config, world)
+    bound = bind_sockets(config)
     async with trio.open_nursery() as nursery:
-        base_url = await nursery.start(serve_emulator, platform)
+        base_url = await nursery.start(partial(serve_emulator, platform, bound=bound))
         async with httpx.AsyncClient(timeout=30.0) as http:
             emu = Emulator(platform, base_url, ControlClient(base_url, client=http))
             try:
