@@ -43,6 +43,27 @@ async def serve_gateway(platform: Platform, scope: dict[str, Any], receive: Rece
     await conn.run()
 
 
+async def _abort_transport(send: Send) -> bool:
+    """Close the TCP connection without a close frame (a network drop).
+
+    ASGI has no way to do this, so this reaches into hypercorn's h11 protocol objects
+    (``WSStream.send`` -> ``H11Protocol.send`` = the TCP server's sender). Returns False
+    when the structure is not the expected one; the caller then sends a close frame.
+    """
+    try:
+        from hypercorn.events import Closed
+
+        protocol = send.__self__.send.__self__  # type: ignore[attr-defined]
+        sender = protocol.send
+    except (AttributeError, ImportError):
+        return False
+    try:
+        await sender(Closed())
+    except Exception:  # the connection may already be gone
+        log.debug("gateway: transport abort failed", exc_info=True)
+    return True
+
+
 class GatewayConnection:
     """One websocket connection to the gateway."""
 
@@ -112,8 +133,11 @@ class GatewayConnection:
     async def _do_close(self, code: int, reason: str) -> None:
         self.close_code = code
         if code == 1006:
-            # no close frame: hypercorn cannot send 1006 on the wire and just ends the stream
             log.info("gateway: dropping connection (fault)")
+            if await _abort_transport(self._send):
+                assert self._nursery is not None
+                self._nursery.cancel_scope.cancel()
+                return
         await self._send({"type": "websocket.close", "code": code, "reason": reason[:120]})
         assert self._nursery is not None
         self._nursery.cancel_scope.cancel()

@@ -153,8 +153,7 @@ async def test_fault_close_with_code_and_drop(emu: Emulator, gateway, token: str
     async with gateway() as gw:
         sid = (await gw.identify(f"QQBot {token}"))["d"]["session_id"]
         await emu.control.drop()
-        code = await gw.closed_code()
-        assert code in (1006, 1011, None) or code >= 1000
+        assert await gw.closed_code() == 1006  # TCP closed without a close frame
     # a drop keeps the session resumable
     async with gateway() as gw:
         await gw.send({"op": 6, "d": {"token": f"QQBot {token}", "session_id": sid, "seq": 1}})
