@@ -9,7 +9,7 @@ from typing import Any
 
 from qgactor.cli.errors import CliError, ExitCode
 from qgactor.cli.project import Project
-from qgactor.cli.templates import PROJECT_FILES
+from qgactor.cli.templates import ACTORS_CONFIG, PROJECT_FILES
 
 __all__ = ["add_parser", "run", "create_project"]
 
@@ -19,7 +19,8 @@ Create a bot project in DIR (default: the current directory):
   qgactor.toml       the config, with a comment on every key (no credentials yet: the bot
                      runs against the embedded emulator until you add them)
   plugins/hello.py   an example plugin (/hello and /echo)
-  actors/            your own application actors (see the README)
+  actors/reminder.py an example application actor (/remind 10 drink water), listed
+                     under [[actors]] in qgactor.toml
   tests/test_bot.py  a test using qgactor's testing kit; run it with `pytest`
   pytest.ini, .gitignore, README.md
 
@@ -68,6 +69,8 @@ def create_project(root: Path, *, force: bool = False) -> list[Path]:
         if force and project.config_path.exists():
             project.config_path.unlink()
         write_default_config(project)
+        with project.config_path.open("a", encoding="utf-8") as fh:
+            fh.write(ACTORS_CONFIG)
         written.append(project.config_path)
     except OSError as exc:
         raise CliError(

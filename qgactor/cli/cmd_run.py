@@ -49,7 +49,7 @@ def add_parser(subparsers: Any, *, name: str, help: str, parents: list[argparse.
 
 
 def run(args: argparse.Namespace) -> int:
-    """Run the application (see :mod:`qgactor.cli.app`); returns the exit code."""
-    from qgactor.cli.app import run_app
+    """Run the application (see :mod:`qgactor.cli.runner`); returns the exit code."""
+    from qgactor.cli.runner import run_app
 
     return run_app(args)
