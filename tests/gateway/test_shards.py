@@ -9,11 +9,6 @@ import trio.testing
 from qgactor.bot.gateway.shards import IdentifyGate, SessionStartLimitError, plan_shards
 
 
-@pytest.fixture
-def autojump_clock() -> trio.testing.MockClock:
-    return trio.testing.MockClock(autojump_threshold=0)
-
-
 def info(shards=3, remaining=10, mc=2):
     return {"url": "ws://x/websocket", "shards": shards,
             "session_start_limit": {"total": 1000, "remaining": remaining, "reset_after": 7_200_000,

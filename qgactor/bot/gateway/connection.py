@@ -17,7 +17,7 @@ from typing import Any
 import trio
 import trio_websocket
 
-from qgactor.bot.gateway.link import ShardLink
+from qgactor.bot.gateway.link import ShardFatal, ShardLink
 from qgactor.bot.gateway.shards import IdentifyGate
 from qgactor.bot.inbound import InboundEvent
 from qgactor.qq.errors import AuthError
@@ -43,6 +43,7 @@ log = logging.getLogger(__name__)
 #: trio-websocket's own frame limit; larger than the machine's so that oversized frames reach
 #: the machine (and become BadFrame) instead of closing the socket with 1009.
 WS_MAX_MESSAGE = 16 << 20
+_STOP_CLOSE_TIMEOUT = 0.05
 
 
 class _Closed(Exception):
@@ -57,8 +58,10 @@ class _Closed(Exception):
 class ConnectionActor(Actor):
     """Runs one shard's websocket connection until a fatal close code (see module docstring).
 
-    Crashes with :class:`~qgactor.qq.gateway_events.GatewayFatalError` when the platform forbids
-    reconnecting (4001, 4002, 4010-4014, 4914, 4915) and with
+    When the platform forbids reconnecting (4001, 4002, 4010-4014, 4914, 4915) it logs the reason,
+    tells ``report_to`` a :class:`~qgactor.bot.gateway.link.ShardFatal` and stops normally (or,
+    without ``report_to``, crashes with :class:`~qgactor.qq.gateway_events.GatewayFatalError`).
+    It crashes with
     :class:`~qgactor.qq.errors.AuthError` when the credentials are rejected while fetching a
     token; both messages say what to fix. ``ask("status")`` returns the shard's status dict.
     """
@@ -72,14 +75,20 @@ class ConnectionActor(Actor):
         sink: ActorRef,
         gate: IdentifyGate,
         connect_timeout: float = 10.0,
+        report_to: ActorRef | None = None,
     ) -> None:
-        """``credentials`` is a ``TokenSource``/``LegacyToken`` (``header()``, ``invalidate()``)."""
+        """``credentials`` is a ``TokenSource``/``LegacyToken`` (``header()``, ``invalidate()``).
+
+        ``report_to``: the gateway actor, told :class:`ShardFatal` on a fatal close code (this
+        actor then stops normally instead of crashing); without it the actor crashes.
+        """
         self.link = link
         self.url = url
         self.credentials = credentials
         self.sink = sink
         self.gate = gate
         self.connect_timeout = connect_timeout
+        self.report_to = report_to
         self._last_token: str | None = None
 
     def __repr__(self) -> str:
@@ -96,6 +105,15 @@ class ConnectionActor(Actor):
         return None
 
     async def _run(self) -> None:
+        try:
+            await self._loop()
+        except GatewayFatalError as exc:
+            if self.report_to is None:
+                raise
+            await self.report_to.tell(ShardFatal(self.link.shard, exc.code, str(exc)))
+            self.ctx.stop()
+
+    async def _loop(self) -> None:
         machine = self.link.machine
         while True:
             if machine.fatal is not None:
@@ -128,14 +146,19 @@ class ConnectionActor(Actor):
                     nursery.cancel_scope.cancel()
                     return self._outcome(machine.connect_failed(trio.current_time(), f"connect failed: {exc!r}"))
                 self.link.ws = ws
+                cancelled = True
                 try:
                     await self._act(machine.connection_opened(trio.current_time()))
                     self.link.changed()
                     code, reason = await self._read(ws)
+                    cancelled = False
                 finally:
                     self.link.ws = None
                     self.link.reading_blocked = False
-                    with trio.move_on_after(self.link.close_timeout) as scope:
+                    # when this actor is being stopped, the websocket's reader task is cancelled
+                    # too and no close handshake can complete: send the close frame, don't wait
+                    timeout = _STOP_CLOSE_TIMEOUT if cancelled else self.link.close_timeout
+                    with trio.move_on_after(timeout) as scope:
                         scope.shield = True
                         await ws.aclose()
                     nursery.cancel_scope.cancel()

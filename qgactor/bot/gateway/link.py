@@ -10,15 +10,25 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+import attrs
 import trio
 import trio_websocket
 
 from qgactor.qq.gateway import GatewayMachine
 from qgactor.qq.gateway_events import CloseConnection, SendFrame
 
-__all__ = ["ShardLink"]
+__all__ = ["ShardLink", "ShardFatal"]
 
 log = logging.getLogger(__name__)
+
+
+@attrs.frozen
+class ShardFatal:
+    """Told to the gateway actor when a shard got a close code that forbids reconnecting."""
+
+    shard: tuple[int, int]
+    code: int | None
+    message: str
 
 
 class ShardLink:

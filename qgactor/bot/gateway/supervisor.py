@@ -23,10 +23,10 @@ import attrs
 
 from qgactor.bot.gateway.connection import ConnectionActor
 from qgactor.bot.gateway.heartbeat import HeartbeatActor
-from qgactor.bot.gateway.link import ShardLink
+from qgactor.bot.gateway.link import ShardFatal, ShardLink
 from qgactor.bot.gateway.shards import IdentifyGate, ShardPlan, plan_shards
 from qgactor.qq.gateway import BackoffPolicy, GatewayConfig, GatewayMachine
-from qgactor.qq.gateway_events import GatewayState
+from qgactor.qq.gateway_events import GatewayFatalError, GatewayState
 from qgactor.qq.gateway_frames import DEFAULT_MAX_FRAME
 from qgactor.runtime import Actor, ActorRef, ChildSpec, Restart, Strategy, Supervisor
 
@@ -92,6 +92,10 @@ class GatewayShared:
 class GatewayActor(Actor):
     """Plans the shards (``GET /gateway/bot``) and starts the shard supervisors.
 
+    When a shard gets a close code that forbids reconnecting, this actor crashes with
+    :class:`~qgactor.qq.gateway_events.GatewayFatalError` (its message says what to fix), and
+    so does every restart of it, so the error reaches the bot's root supervisor.
+
     ``on_start`` raises :class:`~qgactor.bot.gateway.shards.SessionStartLimitError` when the
     session budget cannot cover every shard, ``ValueError`` for a bad ``shards`` value, and
     whatever the API client raises for ``GET /gateway/bot``. ``ask("status")`` returns
@@ -144,6 +148,9 @@ class GatewayActor(Actor):
             shared.plan = plan
         plan = shared.plan
         assert shared.gate is not None
+        for link in shared.links.values():
+            if link.machine.fatal is not None:
+                raise GatewayFatalError(link.machine.fatal.code, link.machine.fatal.message)
         shard_specs = []
         for i in range(plan.count):
             link = shared.links[i]
@@ -151,8 +158,9 @@ class GatewayActor(Actor):
             children = [
                 ChildSpec(ConnectionActor, args=(link,),
                           kwargs=dict(url=plan.url, credentials=self.credentials, sink=self.sink,
-                                      gate=shared.gate, connect_timeout=opts.connect_timeout),
-                          name=f"{base}.connection", shutdown=2.0),
+                                      gate=shared.gate, connect_timeout=opts.connect_timeout,
+                                      report_to=self.ref),
+                          name=f"{base}.connection", restart=Restart.TRANSIENT, shutdown=2.0),
                 ChildSpec(HeartbeatActor, args=(link,), name=f"{base}.heartbeat", shutdown=1.0),
             ]
             shard_specs.append(Supervisor.spec(base, children, strategy=Strategy.REST_FOR_ONE,
@@ -164,6 +172,9 @@ class GatewayActor(Actor):
         """``"status"`` → :meth:`GatewayShared.status`; other messages are ignored."""
         if msg == "status":
             return self.shared.status()
+        if isinstance(msg, ShardFatal):
+            log.error("gateway: shard %s stopped for good: %s", msg.shard, msg.message)
+            raise GatewayFatalError(msg.code, msg.message)
         return None
 
 
