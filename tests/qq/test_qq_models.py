@@ -225,3 +225,14 @@ def test_rest_resources_parse() -> None:
     with pytest.raises(EventParseError):
         m.User.from_dict(["not", "a", "dict"])
     assert m.User.from_list([{"id": "1"}, 3]) == [m.User(id="1")]
+
+
+def test_intents_for_event_names() -> None:
+    from qgactor.qq import Intents, intents_for
+
+    assert intents_for(["AT_MESSAGE_CREATE", "GROUP_AT_MESSAGE_CREATE", "READY"]) == (
+        Intents.PUBLIC_GUILD_MESSAGES | Intents.GROUP_AND_C2C_EVENT)
+    assert intents_for(["GUILD_CREATE", "CHANNEL_DELETE"]) == Intents.GUILDS
+    assert intents_for([]) == Intents.NONE
+    with pytest.raises(ValueError, match="AT_MESAGE_CREATE"):
+        intents_for(["AT_MESAGE_CREATE"])

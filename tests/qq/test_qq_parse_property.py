@@ -17,7 +17,7 @@ _keys = st.sampled_from([
 _json = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats(allow_nan=True) | st.text(max_size=20),
     lambda inner: st.lists(inner, max_size=4) | st.dictionaries(_keys, inner, max_size=6),
-    max_leaves=30,
+    max_leaves=12,
 )
 _names = st.sampled_from(sorted(EVENT_MODELS)) | st.text(max_size=12)
 
@@ -33,7 +33,7 @@ def _touch(event: Event) -> None:
     repr(event)
 
 
-@settings(max_examples=400, deadline=None)
+@settings(max_examples=200, deadline=None)
 @given(name=_names, data=st.dictionaries(_keys, _json, max_size=8))
 def test_any_json_object_parses(name: str, data: dict[str, Any]) -> None:
     event = parse_event(name, data, event_id="E:1", bot_id="999")
@@ -42,7 +42,7 @@ def test_any_json_object_parses(name: str, data: dict[str, Any]) -> None:
     _touch(event)
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=100, deadline=None)
 @given(name=_names, data=_json)
 def test_any_json_value_parses_or_raises_event_parse_error(name: str, data: Any) -> None:
     try:
