@@ -61,8 +61,11 @@ class Waiter:
     event: trio.Event = attrs.Factory(trio.Event)
     value: Any = None
     error: BaseException | None = None
+    withdrawn: bool = False
 
     def accepts(self, ctx: Any) -> bool:
+        if self.withdrawn:
+            return False
         if self.check is None:
             return True
         try:
@@ -146,8 +149,14 @@ class ConversationActor(Actor):
         self.waiters.clear()
 
 
-def _actor_name(key: ConversationKey) -> str:
-    return "conv:" + ":".join(key)
+def _withdraw(ref: Any, waiter: Waiter) -> None:
+    """Tell a conversation actor to drop ``waiter`` without blocking (usable while cancelled)."""
+    waiter.withdrawn = True
+    try:
+        if not ref.tell_nowait(Cancel(waiter)):
+            log.warning("conversation mailbox full: a cancelled waiter stays until the actor idles out")
+    except ActorDead:
+        pass
 
 
 class ConversationManager:
@@ -299,13 +308,14 @@ class Conversation:
         return waiter, ref
 
     async def _await(self, waiter: Waiter, ref: Any, limit: float) -> "MessageContext":
-        with trio.move_on_after(limit):
-            await waiter.event.wait()
-        if not waiter.event.is_set():
-            try:
-                await ref.tell(Cancel(waiter))
-            except ActorDead:
-                pass
+        try:
+            with trio.move_on_after(limit):
+                await waiter.event.wait()
+        finally:
+            # timed out, or the handler was cancelled: withdraw the waiter so that the next
+            # message is not taken by a waiter nobody listens to
+            if not waiter.event.is_set():
+                _withdraw(ref, waiter)
         if waiter.event.is_set():
             if waiter.error is not None:
                 raise waiter.error
@@ -347,10 +357,6 @@ class Conversation:
             if prompt:
                 await self.latest.reply(*prompt)
         except BaseException:
-            with trio.CancelScope(shield=True):
-                try:
-                    await ref.tell(Cancel(waiter))
-                except ActorDead:
-                    pass
+            _withdraw(ref, waiter)
             raise
         return await self._await(waiter, ref, self.timeout if timeout is None else timeout)

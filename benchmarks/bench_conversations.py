@@ -1,0 +1,185 @@
+"""Benchmark: conversation actors at scale and dispatch throughput of the bot layer.
+
+Measures, in one process and without the network (events are told to the dispatcher actor
+directly, as the transports do):
+
+- resident memory per *known* (started, then stopped when idle) conversation key;
+- resident memory per *active* conversation (actor alive with a waiting ``wait_for``; with and
+  without the waiting handler task counted);
+- delivery throughput of messages into waiting conversations;
+- dispatch throughput: command events through parse → preprocessors → conversations check →
+  command match → async handler; and through a plain ``def`` handler (worker threads).
+
+Run: ``python benchmarks/bench_conversations.py`` (100,000 keys / 10,000 active) or with
+``--quick`` (10,000 / 1,000, a few seconds).
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import time
+import tracemalloc
+from typing import Any
+
+import psutil
+import trio
+
+from qgactor.bot import Bot
+from qgactor.bot.actors import DispatcherActor
+from qgactor.bot.conversations import ConversationManager
+from qgactor.bot.dispatch import DispatchCore
+from qgactor.bot.inbound import InboundEvent
+from qgactor.bot.services import BotServices
+from qgactor.runtime import DynamicSupervisor, Mailbox, Overflow, open_actor_nursery
+
+
+def rss() -> int:
+    gc.collect()
+    return psutil.Process().memory_info().rss
+
+
+def traced() -> int:
+    """Bytes currently allocated by Python objects (tracemalloc): what is really retained,
+    unlike RSS, which keeps freed arenas."""
+    gc.collect()
+    return tracemalloc.get_traced_memory()[0]
+
+
+def c2c_event(i: int, text: str) -> InboundEvent:
+    openid = f"U{i:031d}"
+    return InboundEvent(
+        "C2C_MESSAGE_CREATE",
+        {"author": {"user_openid": openid, "id": openid}, "content": text, "id": f"M{i}-{text}",
+         "timestamp": "2026-11-21T13:37:18+08:00"},
+        event_id=None,
+    )
+
+
+async def bench(known: int, active: int, dispatch_n: int, thread_n: int) -> dict[str, Any]:
+    bot = Bot(appid="1", secret="s", session_store=":memory:")
+    hits = {"n": 0}
+
+    @bot.on_command("ping")
+    async def ping(msg):
+        hits["n"] += 1
+
+    @bot.on_command("tping")
+    def tping(msg):
+        hits["n"] += 1
+
+    results: dict[str, Any] = {"known": known, "active": active}
+    async with open_actor_nursery(name="bench") as system:
+        services = BotServices(bot=bot, settings=bot.settings, registry=bot.registry,
+                               sessions=bot.sessions, token=trio.lowlevel.current_trio_token(),
+                               thread_limiter=trio.CapacityLimiter(16))
+        sup = await system.spawn(DynamicSupervisor, name="conversations")
+        manager = ConversationManager(sup, idle_timeout=0.2)
+        services.conversations = manager
+        core = DispatchCore(services)
+        dispatcher = await system.spawn(DispatcherActor, services, core, 256, name="dispatcher",
+                                        mailbox=Mailbox(capacity=1000, overflow=Overflow.BACKPRESSURE))
+
+        # -- known keys: start an actor per key, let it stop when idle ----------------------------
+        tracemalloc.start()
+        base_t = traced()
+        base = rss()
+        t0 = time.perf_counter()
+        for i in range(known):
+            await manager.actor_for(("c2c", f"U{i:031d}", f"U{i:031d}"))
+        started = time.perf_counter() - t0
+        with trio.fail_after(120):
+            while len(sup) > 0:
+                await trio.sleep(0.05)
+        after_known = rss()
+        results["actor_starts_per_s (under tracemalloc)"] = known / started
+        results["rss_bytes_per_known_key"] = (after_known - base) / known
+        results["traced_bytes_per_known_key"] = (traced() - base_t) / known
+        results["known_records"] = len(manager.known)
+
+        # -- active conversations: an actor with a waiting handler per key ------------------------
+        manager.idle_timeout = 3600.0
+
+        async def open_waiters(first: int, count: int, nursery: trio.Nursery) -> dict[str, Any]:
+            state: dict[str, Any] = {"n": 0, "done": 0, "ready": trio.Event(), "all_done": trio.Event()}
+
+            async def waiter(ctx: Any) -> None:
+                async with ctx.conversation(timeout=3600) as conv:
+                    state["n"] += 1
+                    if state["n"] == count:
+                        state["ready"].set()
+                    await conv.wait_for()
+                state["done"] += 1
+                if state["done"] == count:
+                    state["all_done"].set()
+
+            for i in range(first, first + count):
+                nursery.start_soon(waiter, core.parse(c2c_event(i, "start")))
+            with trio.fail_after(120):
+                await state["ready"].wait()
+                while sum(1 for k in manager.waiting if k[1] >= f"U{first:031d}") < count:
+                    await trio.sleep(0.01)
+            return state
+
+        before_active_t = traced()
+        before_active = rss()
+        async with trio.open_nursery() as nursery:
+            await open_waiters(0, active, nursery)
+            results["rss_bytes_per_active_with_handler"] = (rss() - before_active) / active
+            results["traced_bytes_per_active_with_handler"] = (traced() - before_active_t) / active
+            nursery.cancel_scope.cancel()  # handlers gone; their actors stay alive (idle 3600 s)
+        with trio.fail_after(30):
+            while manager.waiting:
+                await trio.sleep(0.01)
+        results["traced_bytes_per_active_actor_only"] = (traced() - before_active_t) / active
+        for ref in list(sup.children()):
+            await sup.terminate_child(ref)
+        tracemalloc.stop()
+
+        # -- delivery into waiting conversations through the dispatcher ---------------------------
+        async with trio.open_nursery() as nursery:
+            state = await open_waiters(known, active, nursery)
+            t0 = time.perf_counter()
+            for i in range(known, known + active):
+                await dispatcher.tell(c2c_event(i, "answer"))
+            with trio.fail_after(120):
+                await state["all_done"].wait()
+            results["conversation_deliveries_per_s"] = active / (time.perf_counter() - t0)
+
+        # -- dispatch throughput ---------------------------------------------------------------
+        start_completed = core.stats.completed
+        t0 = time.perf_counter()
+        for i in range(dispatch_n):
+            await dispatcher.tell(c2c_event(i % 5000, "ping"))
+        with trio.fail_after(300):
+            await core.wait_completed(start_completed + dispatch_n)
+        results["dispatch_async_per_s"] = dispatch_n / (time.perf_counter() - t0)
+
+        start_completed = core.stats.completed
+        t0 = time.perf_counter()
+        for i in range(thread_n):
+            await dispatcher.tell(c2c_event(i % 5000, "tping"))
+        with trio.fail_after(300):
+            await core.wait_completed(start_completed + thread_n)
+        results["dispatch_sync_thread_per_s"] = thread_n / (time.perf_counter() - t0)
+        results["handler_calls"] = hits["n"]
+        assert hits["n"] == dispatch_n + thread_n, hits
+    return results
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="10,000 keys / 1,000 active (seconds)")
+    args = parser.parse_args()
+    if args.quick:
+        known, active, dispatch_n, thread_n = 10_000, 1_000, 5_000, 1_000
+    else:
+        known, active, dispatch_n, thread_n = 100_000, 10_000, 50_000, 5_000
+    res = trio.run(bench, known, active, dispatch_n, thread_n)
+    width = max(map(len, res))
+    for k, v in res.items():
+        print(f"{k:<{width}}  {v:,.0f}" if isinstance(v, float) else f"{k:<{width}}  {v}")
+
+
+if __name__ == "__main__":
+    main()
