@@ -14,6 +14,8 @@ import uuid
 
 __all__ = ["PlatformClock", "IdMaker", "CST"]
 
+_B62 = "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+
 #: China Standard Time, the zone of the platform's RFC 3339 timestamps.
 CST = _dt.timezone(_dt.timedelta(hours=8))
 
@@ -48,7 +50,15 @@ class IdMaker:
         self._counter = 0
 
     def _hex(self, n: int) -> str:
-        return "".join(self._rng.choice("0123456789abcdef") for _ in range(n))
+        return f"{self._rng.getrandbits(4 * n):0{n}x}"
+
+    def _base62(self, n: int) -> str:
+        value = self._rng.getrandbits(6 * n)
+        out = []
+        for _ in range(n):
+            value, digit = divmod(value, 62)
+            out.append(_B62[digit])
+        return "".join(out)
 
     def next(self) -> int:
         """A process-unique increasing integer."""
@@ -61,9 +71,7 @@ class IdMaker:
 
     def open_message(self) -> str:
         """A group/C2C message id like ``ROBOT1.0_…``."""
-        body = "".join(self._rng.choice("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789")
-                       for _ in range(40))
-        return f"ROBOT1.0_{body}{self.next():06d}"
+        return f"ROBOT1.0_{self._base62(40)}{self.next():06d}"
 
     def event(self, name: str) -> str:
         """An envelope event id: ``TYPE:opaque`` (format UNVERIFIED, spec 3.2)."""
@@ -75,8 +83,7 @@ class IdMaker:
 
     def token(self) -> str:
         """An opaque access token."""
-        return "".join(self._rng.choice("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_")
-                       for _ in range(44))
+        return self._base62(44)
 
     def numeric(self) -> str:
         """A numeric id string (channels, roles, schedules)."""
