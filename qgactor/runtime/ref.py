@@ -314,17 +314,41 @@ class ActorRef:
         A BACKPRESSURE mailbox makes ``ask`` wait for room within the same timeout. A request
         queued while the actor restarts is answered by the next incarnation.
         """
+        q = self._q
+        if timeout is None or len(q) >= self._cap:
+            return await self._ask_slow(msg, timeout)
+        # Fast path: no cancel scope per request; the system's ask timer fails it on time.
         req = _Ask(msg, current_task())
-        if timeout is None:
-            return await self._ask_wait(req)
-        cs = trio.CancelScope(deadline=trio.current_time() + timeout)
-        with cs:
-            return await self._ask_wait(req)
-        raise AskTimeout(
+        q.append(req)
+        g = self._getter
+        if g is not None:
+            self._getter = None
+            reschedule(g)
+        elif self._hib:
+            self._hib = False
+            self._system._activate(self)
+        dq = self._system._ask_deadline(self, timeout, req)
+        req.waiting = True
+        try:
+            return await wait_task_rescheduled(req.abort)
+        finally:
+            while dq and dq[0][1].task is None:
+                dq.popleft()
+
+    def _timeout_error(self, timeout: float) -> AskTimeout:
+        return AskTimeout(
             f"actor {self.name!r} did not answer within {timeout:g}s "
             f"({len(self._q)} message(s) queued); the reply, if any, will be dropped. "
             "Raise the timeout or make the actor answer faster."
         )
+
+    async def _ask_slow(self, msg: Any, timeout: float | None) -> Any:
+        req = _Ask(msg, current_task())
+        if timeout is None:
+            return await self._ask_wait(req)
+        with trio.move_on_after(timeout):
+            return await self._ask_wait(req)
+        raise self._timeout_error(timeout)
 
     # ----------------------------------------------------------------- internal
     async def _ask_wait(self, req: _Ask) -> Any:

@@ -4,17 +4,19 @@ from __future__ import annotations
 
 import itertools
 import logging
+import math
 import random
 from collections import deque
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING, Any
 
+import outcome
 import trio
 
 from qgactor.runtime.engine import Supervision
-from qgactor.runtime.incarnation import retire, run_activation
 from qgactor.runtime.errors import ActorDead
+from qgactor.runtime.incarnation import retire, run_activation
 from qgactor.runtime.messages import DeadLetter
 from qgactor.runtime.ref import ActorRef
 from qgactor.runtime.spec import Backoff, ChildSpec, Strategy
@@ -57,6 +59,10 @@ class ActorNursery:
         self._bucket: list[ActorRef] = []
         self._old_bucket: list[ActorRef] = []
         self._sweeper: trio.lowlevel.Task | None = None
+        # ask timeouts: one FIFO per timeout value (deadlines ascend), one timer task
+        self._ask_queues: dict[float, deque[tuple[float, Any]]] = {}
+        self._timer_scope: trio.CancelScope | None = None
+        self._timer_next = math.inf
 
     # ------------------------------------------------------------------ API
     async def spawn(self, factory: Callable[..., Any] | ChildSpec, *args: Any, **options: Any) -> ActorRef:
@@ -104,6 +110,43 @@ class ActorNursery:
         else:
             log.debug("dead letter: %r", letter)
 
+    # -------------------------------------------------------- ask timeouts
+    def _ask_deadline(self, ref: ActorRef, timeout: float, req: Any) -> deque[tuple[float, Any]]:
+        """Register ``req`` to fail with AskTimeout after ``timeout`` s; returns its FIFO."""
+        deadline = trio.current_time() + timeout
+        dq = self._ask_queues.get(timeout)
+        if dq is None:
+            dq = self._ask_queues[timeout] = deque()
+        dq.append((deadline, req, ref))
+        if deadline < self._timer_next:
+            self._timer_next = deadline
+            if self._timer_scope is not None:
+                self._timer_scope.deadline = deadline
+        return dq  # type: ignore[return-value]
+
+    async def _ask_timer(self) -> None:
+        while True:
+            now = trio.current_time()
+            nxt = math.inf
+            for timeout, dq in list(self._ask_queues.items()):
+                while dq:
+                    deadline, req, ref = dq[0]  # type: ignore[misc]
+                    if req.task is None:
+                        dq.popleft()
+                    elif deadline <= now:
+                        dq.popleft()
+                        req.reply(outcome.Error(ref._timeout_error(timeout)))
+                    else:
+                        nxt = min(nxt, deadline)
+                        break
+                if not dq:
+                    del self._ask_queues[timeout]
+            self._timer_next = nxt
+            with trio.CancelScope(deadline=nxt) as scope:
+                self._timer_scope = scope
+                await trio.sleep_forever()
+            self._timer_scope = None
+
     # --------------------------------------------------------- hibernation
     def _activate(self, ref: ActorRef) -> None:
         """Start a task for a hibernating actor (a message or a stop request arrived)."""
@@ -146,6 +189,7 @@ class ActorNursery:
             async with trio.open_nursery() as nursery:
                 self._nursery = nursery
                 nursery.start_soon(self._run_root, name=f"{self.name}:supervision")
+                nursery.start_soon(self._ask_timer, name=f"{self.name}:ask-timer")
                 if self._epoch_len:
                     nursery.start_soon(self._sweep, name=f"{self.name}:sweeper")
                 task_status.started()
