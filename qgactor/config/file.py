@@ -16,6 +16,8 @@ from __future__ import annotations
 import difflib
 import logging
 import os
+import re
+import tomllib
 from pathlib import Path
 from typing import Any, Generic, TypeVar
 
@@ -29,7 +31,7 @@ from qgactor.config.errors import (
 )
 from qgactor.config.lines import key_lines, line_of
 from qgactor.config.schema import Nested, Optional, Seq, schema_of
-from qgactor.config.upgrade import apply_upgrades
+from qgactor.config.upgrade import VERSION_KEY, apply_upgrades, file_version
 
 __all__ = ["ConfigFile", "Loaded", "parse_config"]
 
@@ -86,13 +88,22 @@ def parse_config(cls: type[T], text: str, *, file: str | os.PathLike[str] | None
     """
     where = display_path(file)
     schema = schema_of(cls)
-    doc = document.parse(text, where)
-    upgrades = apply_upgrades(doc, schema.upgrades, schema.version, where)
-    if upgrades:
+    try:  # tomllib is ~30x faster than tomlkit; tomlkit is only needed to rewrite the text
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        found = re.search(r"\(at line (\d+), column \d+\)", str(exc))
+        raise ConfigSyntaxError(Problem(where, (), int(found.group(1)) if found else None, str(exc))) from None
+    upgrades: list[str] = []
+    version = file_version(data, schema.version, where)
+    if version < schema.version:
+        doc = document.parse(text, where)
+        upgrades = apply_upgrades(doc, schema.upgrades, schema.version, where) or [
+            f"{VERSION_KEY} {version} -> {schema.version} (no key changes)"]
         text = doc.as_string()
-    lines = key_lines(text)
+        data = doc.unwrap()
     out = Collector()
-    value = build(cls, doc.unwrap(), (), out)
+    value = build(cls, data, (), out)
+    lines = key_lines(text) if out.problems or out.unknown else {}
     problems = [Problem(where, path, line_of(lines, path), message) for path, message in out.problems]
     unknown = tuple(sorted(
         (Problem(where, path, line_of(lines, path), _unknown_message(path, cls)) for path in out.unknown),

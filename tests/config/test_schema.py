@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+import os
 from pathlib import Path
 from typing import Any, Literal
 
@@ -197,3 +198,41 @@ def test_secret_fields_are_detected() -> None:
 
     sensitive = {f.key for f in schema_of(Creds).fields if f.sensitive}
     assert sensitive == {"secret", "hidden"}
+
+
+def _import_file(name: str, path: Path) -> Any:
+    import importlib.util
+    import sys
+
+    spec = importlib.util.spec_from_file_location(name, path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_docstrings_of_a_plugin_module_follow_code_reloads(tmp_path: Path) -> None:
+    import sys
+
+    source = tmp_path / "weather_plugin.py"
+    template = (
+        "import attrs\n\n"
+        "class Weather:\n"
+        "    @attrs.define\n"
+        "    class Config:\n"
+        "        city: str = 'Shenzhen'\n"
+        '        """{doc}"""\n'
+    )
+    try:
+        source.write_text(template.format(doc="Default city."))
+        first = _import_file("weather_plugin", source)
+        assert attribute_docs(first.Weather.Config) == {"city": "Default city."}
+        # the plugin is edited and re-imported (hot reload): the new class gets the new docs
+        source.write_text(template.format(doc="The city asked about when none is given."))
+        os.utime(source, ns=(1, 10**9))  # a different mtime so linecache notices even within one tick
+        second = _import_file("weather_plugin", source)
+        assert attribute_docs(second.Weather.Config) == {"city": "The city asked about when none is given."}
+        assert "# The city asked about" in ConfigFile(second.Weather.Config, tmp_path / "w.toml").generate_text()
+    finally:
+        sys.modules.pop("weather_plugin", None)

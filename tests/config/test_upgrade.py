@@ -93,3 +93,15 @@ def test_plain_attrs_class_declares_version_in_its_body(tmp_path: Path) -> None:
     path = tmp_path / "p.toml"
     path.write_text('town = "Beijing"\nconfig_version = 1\n')
     assert ConfigFile(PluginConfig, path).read().value.city == "Beijing"
+
+
+def test_version_bump_without_steps_updates_the_file(tmp_path: Path) -> None:
+    @config_class(version=2)
+    class Bumped:
+        x: int = 0
+
+    path = tmp_path / "b.toml"
+    path.write_text("# keep me\nconfig_version = 1\nx = 4\n")
+    loaded = ConfigFile(Bumped, path).read()
+    assert loaded.value.x == 4 and loaded.upgrades == ("config_version 1 -> 2 (no key changes)",)
+    assert path.read_text() == "# keep me\nconfig_version = 2\nx = 4\n"
