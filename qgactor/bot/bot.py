@@ -113,6 +113,7 @@ class Bot(BindingMixin):
         self._nursery: trio.Nursery | None = None
         self._started = trio.Event()
         self.dispatch_core: DispatchCore | None = None
+        self._subscribed: Intents | None = None
 
     def __repr__(self) -> str:
         state = "running" if self.system is not None else "stopped"
@@ -244,6 +245,8 @@ class Bot(BindingMixin):
                     )
                     self.services = services
                     await self._learn_bot_id(api, services)
+                    self._subscribed = self.intents
+                    self.registry.add_listener(self._check_intents)
                     async with open_actor_nursery(name=self.name) as system:
                         await self._build_tree(system, services, api, credentials, endpoints)
                         self.system = system
@@ -252,11 +255,23 @@ class Bot(BindingMixin):
                         task_status.started(self)
                         await trio.sleep_forever()
             finally:
+                self.registry.remove_listener(self._check_intents)
+                self._subscribed = None
                 self.system = None
                 self.services = None
                 self._nursery = None
                 self._scope = None
                 self._started = trio.Event()
+
+    def _check_intents(self) -> None:
+        subscribed = self._subscribed
+        if subscribed is None or self.settings.intents is not None:
+            return
+        missing = self.registry.intents() & ~subscribed
+        if missing:
+            log.warning("components added while running need intents %s that this connection did "
+                        "not subscribe; they receive those events after the bot restarts",
+                        missing)
 
     async def _learn_bot_id(self, api: Any, services: BotServices) -> None:
         try:

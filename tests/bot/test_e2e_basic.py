@@ -7,14 +7,41 @@ from pathlib import Path
 import trio
 
 from qgactor.bot import Bot
+from qgactor.runtime import Actor, ChildSpec
 from qgactor.emulator import open_emulator
 
 from bot_harness import make_bot, process, reply_to, running, say
 
 
-async def test_ten_line_bot_and_its_actor_tree() -> None:
+class Pinger(Actor):
+    """A user actor added as a service."""
+
+    async def receive(self, msg):
+        return "pong"
+
+
+async def test_ten_line_bot_its_actor_tree_jobs_and_services(caplog) -> None:
+    jobs: list[str] = []
+    ticked = trio.Event()
+
     async with open_emulator() as emu:
         def setup(bot):
+            @bot.on_start
+            async def started(ctx):
+                jobs.append("start:" + (await ctx.api.get_me()).id)
+
+            @bot.every(0.05, delay=0)
+            def tick(ctx):  # a sync job in a worker thread
+                jobs.append("tick")
+                if jobs.count("tick") == 3:
+                    trio.from_thread.run_sync(ticked.set)
+
+            @bot.on_stop
+            async def stopped(ctx):
+                jobs.append("stop")
+
+            bot.add_service(ChildSpec(Pinger, name="pinger"))
+
             @bot.on_command("hello")
             async def hello(msg):
                 await msg.reply("hi " + msg.rest)
@@ -30,11 +57,23 @@ async def test_ten_line_bot_and_its_actor_tree() -> None:
             assert (await reply_to(emu, sent))["content"] == "echo: what"
             snap = bot.snapshot()
             names = [child.name for child in snap.children]
-            assert names == ["token", "sessions", "conversations", "dispatcher", "scheduler", "gateway"]
+            assert names == ["token", "sessions", "conversations", "dispatcher", "scheduler", "gateway",
+                             "pinger"]
+            assert await bot.system.lookup("pinger").ask("ping") == "pong"
+            assert await bot.remove_service("pinger") is True
+            assert bot.system.lookup("pinger") is None
+            extra = await bot.add_service(ChildSpec(Pinger, name="pinger2"))
+            assert await extra.ask("x") == "pong"
+            with trio.fail_after(5):
+                await ticked.wait()
+            # a component added while running that needs a new intent is reported
+            bot.on_forum()(lambda ctx: None)
+            assert "need intents" in caplog.text
             assert snap.find("dispatcher").processed >= 2
             stats = bot.stats()
             assert stats["running"] and stats["dispatcher"]["commands_run"] == 1
         assert bot.snapshot() is None and not bot.stats()["running"]
+        assert "start:5566778899001122334" in jobs and jobs[-1] == "stop" and jobs.count("tick") >= 3
 
 
 async def test_several_bots_in_one_process_are_independent() -> None:
