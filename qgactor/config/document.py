@@ -182,19 +182,26 @@ def _unwrap(item: Any) -> Any:
     return item.unwrap() if hasattr(item, "unwrap") else item
 
 
-def update(container: MutableMapping[str, Any], instance: Any) -> None:
+def update(container: MutableMapping[str, Any], instance: Any, base: Any = None) -> None:
     """Write ``instance``'s values into an existing document (or table) in place.
 
     Only keys whose value differs are replaced (tomlkit keeps their trailing comments); missing
     keys are added with their docstrings; unset optionals are removed; keys the class does not
-    know are left alone.
+    know are left alone. With ``base`` (the config the program started from), only fields that
+    differ between ``base`` and ``instance`` are written, so an edit the user made to the file
+    meanwhile is not overwritten with a stale value (a three-way merge).
 
     Raises:
         ConfigSchemaError: the instance's class is not a valid config class.
     """
     schema = schema_of(type(instance))
+    if base is not None and type(base) is not type(instance):
+        base = None
     for field in schema.fields:
         value = getattr(instance, field.name)
+        base_value = getattr(base, field.name) if base is not None else None
+        if base is not None and base_value == value:
+            continue  # the program did not change it: keep whatever the file says
         plain = to_plain(field.kind, value)
         kind = field.kind.inner if isinstance(field.kind, Optional) else field.kind
         if field.key not in container:
@@ -207,7 +214,7 @@ def update(container: MutableMapping[str, Any], instance: Any) -> None:
             continue
         existing = container[field.key]
         if isinstance(kind, Nested) and isinstance(existing, MutableMapping):
-            update(existing, value)
+            update(existing, value, base_value)
         elif isinstance(kind, TableKind) and isinstance(existing, MutableMapping):
             for k in [k for k in existing if k not in plain]:
                 del existing[k]
@@ -220,8 +227,9 @@ def update(container: MutableMapping[str, Any], instance: Any) -> None:
             isinstance(kind, Seq) and isinstance(kind.item, Nested)
             and isinstance(existing, AoT) and len(existing) == len(value)
         ):
-            for table, element in zip(existing, value):
-                update(table, element)
+            bases = list(base_value) if base_value is not None and len(base_value) == len(value) else []
+            for n, (table, element) in enumerate(zip(existing, value)):
+                update(table, element, bases[n] if bases else None)
         elif not _same(_unwrap(existing), plain):
             new_item = _new_item(field, value, first=False)
             if isinstance(existing, (Table, AoT)) or isinstance(new_item, (Table, AoT)):

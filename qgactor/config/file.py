@@ -184,8 +184,11 @@ class ConfigFile(Generic[T]):
             log.info("%s: created with default settings", self.path)
         return self.read()
 
-    def render(self, value: T) -> str:
+    def render(self, value: T, base: T | None = None) -> str:
         """Return the file's text with ``value`` written into it, keeping the user's comments.
+
+        With ``base`` (the config ``value`` was derived from) only the fields the program changed
+        are written; other keys keep what the file says now (see :func:`document.update`).
 
         Raises:
             ConfigSyntaxError: the file on disk is not valid TOML (it is not overwritten; fix it first).
@@ -198,15 +201,17 @@ class ConfigFile(Generic[T]):
         except FileNotFoundError:
             return self.generate_text(value)
         doc = document.parse(current, str(self.path))
-        document.update(doc, value)
+        document.update(doc, value, base)
         return doc.as_string()
 
-    def save(self, value: T) -> str:
+    def save(self, value: T, base: T | None = None) -> str:
         """Write ``value`` to the file atomically, keeping comments and unknown keys; return the digest.
+
+        ``base``: see :meth:`render`.
 
         Raises:
             ConfigSyntaxError: the file on disk is not valid TOML (left as is).
             OSError: the write failed (the old file is intact).
         """
-        text = self.render(value)
+        text = self.render(value, base)
         return atomic_write(self.path, text.encode("utf-8"), mode=None if self.path.exists() else self.mode)

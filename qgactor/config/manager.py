@@ -273,7 +273,9 @@ class ConfigManager(Generic[T]):
     async def save(self, value: T) -> T:
         """Write ``value`` to the file (atomically, keeping comments) and make it the snapshot.
 
-        The write is remembered by its hash, so the file event it causes does not reload.
+        Only the fields where ``value`` differs from the current snapshot are written, so an edit
+        the user saved meanwhile (not reloaded yet) is kept; the new snapshot is what the file
+        then holds. The write is remembered by its hash, so the file event it causes does not reload.
         Subscribers are notified if a value changed. Returns the new (frozen) snapshot.
 
         Raises:
@@ -282,7 +284,7 @@ class ConfigManager(Generic[T]):
             OSError: the write failed; the old file and snapshot are kept.
         """
         async with self._lock:
-            text = self.file.render(value)
+            text = self.file.render(value, self._current)
             data = text.encode("utf-8")
             loaded = self.file.parse(data)  # validate before touching the disk
             self._own_digests.append(digest(data))

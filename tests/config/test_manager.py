@@ -241,3 +241,14 @@ async def test_run_refuses_to_start_on_an_invalid_file(tmp_path: Path) -> None:
         await manager.run()
     with pytest.raises(RuntimeError, match="not loaded"):
         manager.current
+
+
+async def test_save_does_not_clobber_an_unreloaded_user_edit(tmp_path: Path) -> None:
+    path = tmp_path / "app.toml"
+    manager = ConfigManager(ConfigFile(AppCfg, path), watch="poll")
+    manager.load()
+    path.write_text(path.read_text().replace('greeting = "hello"', 'greeting = "user edit"'))
+    # the program changes another key before the edit was reloaded
+    saved = await manager.save(attrs.evolve(manager.current, rate=5.0))
+    assert saved.greeting == "user edit" and saved.rate == 5.0
+    assert 'greeting = "user edit"' in path.read_text()
