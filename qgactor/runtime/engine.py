@@ -44,14 +44,17 @@ def build_spec(factory: Callable[..., Any] | ChildSpec, args: tuple[Any, ...], o
 
             return attrs.evolve(factory, **options)
         return factory
-    if "args" in options or "kwargs" in options:
-        raise TypeError("spawn(factory, *args, ...): pass the factory's arguments positionally, "
-                        "or build a ChildSpec(factory, args=..., kwargs=...)")
+    if "args" in options:
+        raise TypeError("spawn(factory, *args, ...): pass the factory's arguments positionally "
+                        "(keyword arguments go in kwargs={...}), or build a ChildSpec")
+    if isinstance(factory, type) and not issubclass(factory, Actor):
+        raise TypeError(f"spawn() needs an Actor subclass (or a callable returning an Actor), "
+                        f"got class {factory.__name__}; subclass qgactor.Actor")
     try:
         return ChildSpec(factory, args=args, **options)
     except TypeError as exc:
         raise TypeError(f"spawn() got unexpected options {sorted(options)}: {exc}; valid options "
-                        "are name, restart, shutdown, mailbox, idle_timeout") from None
+                        "are name, restart, shutdown, mailbox, idle_timeout, kwargs") from None
 
 
 def watch(watcher: ActorRef, target: ActorRef) -> None:
@@ -337,6 +340,7 @@ class Supervision:
         ref._stopping = True
         ref._run = None
         ref._scope = None  # detach
+        ref._task = None
         ref._actor = None
         ref._ctx = None
         ref._reason = _SHUTDOWN

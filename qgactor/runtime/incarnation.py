@@ -13,8 +13,10 @@ invisible to the actor (no hooks run).
 
 from __future__ import annotations
 
+import inspect
 import logging
 import math
+import weakref
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
@@ -67,6 +69,9 @@ def classify(error: BaseException) -> tuple[str, BaseException | None]:
     return "crash", ExceptionGroup("several errors", real)  # type: ignore[arg-type]
 
 
+_CHECKED: weakref.WeakSet[type] = weakref.WeakSet()  # classes whose hooks were validated
+
+
 def _make_actor(ref: ActorRef, incarnation: int) -> Actor:
     spec = ref._spec
     actor = spec.factory(*spec.args, **spec.kwargs)
@@ -75,6 +80,15 @@ def _make_actor(ref: ActorRef, incarnation: int) -> Actor:
             f"factory {spec.factory!r} of actor {ref.name!r} returned {type(actor).__name__}, "
             "not an Actor; pass an Actor subclass (or a callable returning an Actor instance)"
         )
+    cls = type(actor)
+    if cls not in _CHECKED:
+        for hook in ("on_start", "receive", "on_stop"):
+            if not inspect.iscoroutinefunction(getattr(cls, hook)):
+                raise TypeError(
+                    f"{cls.__name__}.{hook} must be an async def method (the kernel awaits it); "
+                    "for blocking work run it in a thread with trio.to_thread.run_sync"
+                )
+        _CHECKED.add(cls)
     ctx = ActorContext(ref, incarnation)
     actor.ref = ref
     actor.ctx = ctx
@@ -336,6 +350,7 @@ async def run_activation(ref: ActorRef, inc: int, first: bool) -> None:
     scope = trio.CancelScope()
     ref._scope = scope
     ref._run = None if ref._stopping else scope
+    ref._task = current_task()
     started = not first
     hibernate = False
     error: BaseException | None = None
@@ -360,6 +375,7 @@ async def run_activation(ref: ActorRef, inc: int, first: bool) -> None:
             _signal_started(ref)
     if ref._scope is not scope:
         return  # detached by a fast stop: the supervisor already finalised this slot
+    ref._task = None
     if hibernate:
         ref._scope = None
         ref._run = None

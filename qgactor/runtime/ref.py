@@ -156,6 +156,7 @@ class ActorRef:
         "_run",
         "_hib",
         "_park_epoch",
+        "_task",
         "__weakref__",
     )
 
@@ -201,6 +202,7 @@ class ActorRef:
         self._run: object = None  # token of the activation allowed to run the loop
         self._hib = False  # hibernating: running incarnation without a task
         self._park_epoch = -1
+        self._task: Task | None = None  # the task running the actor right now
 
     # ------------------------------------------------------------------ public
     @property
@@ -277,7 +279,8 @@ class ActorRef:
 
         Returns False when a full mailbox drops it (BACKPRESSURE, DROP_NEWEST; counted as a drop).
         DROP_OLDEST always queues (evicting the oldest). Raises :class:`MailboxFull` for FAIL and
-        :class:`ActorDead` if the actor has stopped for good.
+        :class:`ActorDead` if the actor has stopped for good. Call it from the trio thread only;
+        from a worker thread use ``trio.from_thread.run_sync(ref.tell_nowait, msg)``.
         """
         q = self._q
         if len(q) < self._cap:
@@ -312,13 +315,17 @@ class ActorRef:
         exception) if ``receive`` raises while handling this request (the actor then crashes and
         is supervised as usual), and :class:`MailboxFull` when the overflow policy refuses it.
         A BACKPRESSURE mailbox makes ``ask`` wait for room within the same timeout. A request
-        queued while the actor restarts is answered by the next incarnation.
+        queued while the actor restarts is answered by the next incarnation. An actor asking
+        itself gets ``RuntimeError`` (it would deadlock).
         """
         q = self._q
         if timeout is None or len(q) >= self._cap:
             return await self._ask_slow(msg, timeout)
         # Fast path: no cancel scope per request; the system's ask timer fails it on time.
-        req = _Ask(msg, current_task())
+        task = current_task()
+        if task is self._task:
+            raise self._self_ask_error()
+        req = _Ask(msg, task)
         q.append(req)
         g = self._getter
         if g is not None:
@@ -342,8 +349,17 @@ class ActorRef:
             "Raise the timeout or make the actor answer faster."
         )
 
+    def _self_ask_error(self) -> RuntimeError:
+        return RuntimeError(
+            f"actor {self.name!r} asked itself: it would wait for its own reply forever. Handle "
+            "the message directly, or tell() it to yourself"
+        )
+
     async def _ask_slow(self, msg: Any, timeout: float | None) -> Any:
-        req = _Ask(msg, current_task())
+        task = current_task()
+        if task is self._task:
+            raise self._self_ask_error()
+        req = _Ask(msg, task)
         if timeout is None:
             return await self._ask_wait(req)
         with trio.move_on_after(timeout):

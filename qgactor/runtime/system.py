@@ -69,7 +69,8 @@ class ActorNursery:
         """Start a top-level actor and return its ref once ``on_start`` finished.
 
         ``spawn(Factory, *args, name=None, restart=Restart.PERMANENT, shutdown=5.0,
-        mailbox=Mailbox(), idle_timeout=None)`` or ``spawn(ChildSpec(...))``. A factory that
+        mailbox=Mailbox(), idle_timeout=None, kwargs={...})`` or ``spawn(ChildSpec(...))``
+        (``kwargs`` are the factory's keyword arguments). A factory that
         raises (in ``__init__`` or ``on_start``) counts as a crash: the root supervisor restarts
         it per its policy, and past the restart intensity the whole nursery fails. Raises
         :class:`DuplicateName` for a taken name, :class:`ActorDead` after shutdown began, and
