@@ -53,7 +53,6 @@ class WebhookDeliverer:
         self._idle = trio.Event()
         self._idle.set()
         self._pending = 0
-        self._client: httpx.AsyncClient | None = None
 
     def headers(self, body: bytes, timestamp: str | None = None) -> dict[str, str]:
         """The platform's callback headers for ``body`` (signed)."""
@@ -84,9 +83,11 @@ class WebhookDeliverer:
 
     async def run(self) -> None:
         """The delivery worker (runs until cancelled)."""
-        async with httpx.AsyncClient(timeout=self._config.webhook_timeout) as client:
-            self._client = client
+        client: httpx.AsyncClient | None = None
+        try:
             async for payload in self._recv:
+                if client is None:  # created on first use: most emulators never deliver webhooks
+                    client = httpx.AsyncClient(timeout=self._config.webhook_timeout)
                 try:
                     await self._deliver(client, payload)
                 except Exception:  # a bug here must not stop later deliveries
@@ -95,6 +96,10 @@ class WebhookDeliverer:
                     self._pending -= 1
                     if self._pending == 0:
                         self._idle.set()
+        finally:
+            if client is not None:
+                with trio.CancelScope(shield=True):
+                    await client.aclose()
 
     async def _deliver(self, client: httpx.AsyncClient, payload: dict[str, Any]) -> None:
         body = json.dumps(payload, ensure_ascii=False).encode("utf-8")
