@@ -26,6 +26,18 @@ The schema of ``qgactor.toml`` is :class:`~qgactor.config.app.AppConfig`
 
 from __future__ import annotations
 
+from qgactor.config.actor import ConfigWatcher, GetConfig, ReloadNow, SaveConfig
+from qgactor.config.app import (
+    ActorConfig,
+    AppConfig,
+    EmulatorSection,
+    LoggingSection,
+    PluginsSection,
+    ReloadSection,
+    app_config_file,
+    app_config_manager,
+    load_app_config,
+)
 from qgactor.config.atomic import atomic_write, digest
 from qgactor.config.debounce import Debouncer
 from qgactor.config.document import generate, update
@@ -46,6 +58,19 @@ from qgactor.config.upgrade import VERSION_KEY, Upgrade, rename_key, upgrade
 
 __all__ = [
     "VERSION_KEY",
+    "ActorConfig",
+    "AppConfig",
+    "ConfigWatcher",
+    "EmulatorSection",
+    "GetConfig",
+    "LoggingSection",
+    "PluginsSection",
+    "ReloadNow",
+    "ReloadSection",
+    "SaveConfig",
+    "app_config_file",
+    "app_config_manager",
+    "load_app_config",
     "ClassSchema",
     "ConfigChange",
     "ConfigError",
