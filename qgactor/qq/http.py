@@ -58,6 +58,9 @@ __all__ = ["Route", "RetryPolicy", "Limits", "ApiResponse", "HttpCore", "parse_r
 log = logging.getLogger(__name__)
 
 _IDEMPOTENT = frozenset({"GET", "HEAD", "PUT", "PATCH", "DELETE"})
+#: Characters left as is in path parameters (RFC 3986 pchar minus "/"); ids such as
+#: ``ROBOT1.0_...!`` keep their punctuation, emoji ids are UTF-8 percent-encoded.
+_PATH_SAFE = "@!$'()*+,;=:"
 #: Transport errors after which the request provably never reached the server.
 _NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
 
@@ -83,7 +86,7 @@ class Route:
         """The concrete path with every placeholder filled in."""
         if not self.params:
             return self.template
-        return self.template.format_map({k: quote(str(v), safe="@") for k, v in self.params.items()})
+        return self.template.format_map({k: quote(str(v), safe=_PATH_SAFE) for k, v in self.params.items()})
 
     @property
     def name(self) -> str:

@@ -115,3 +115,28 @@ async def test_concurrency_limit_bounds_requests_in_flight(emu: Emulator, make_a
             for _ in range(4):
                 nursery.start_soon(api.get_me)
         assert trio.current_time() - start >= 0.38  # two waves of two
+
+
+async def test_configured_route_limit_applies_per_target(emu: Emulator, make_api) -> None:  # type: ignore[no-untyped-def]
+    from qgactor.qq import Limits, RateLimit
+
+    route = "POST /v2/groups/{group_openid}/messages"
+    limits = Limits(routes={route: RateLimit(rate=10.0, burst=1)}, timeout=5.0)
+    async with make_api(emu, limits=limits) as api:
+        await api.credentials.get()
+        start = trio.current_time()
+        for i in range(3):
+            await api.send(ReplyTarget(Scene.GROUP, "C9F778FE6ADF9D1D1DBE395BF744A33A"), f"g{i}")
+        assert trio.current_time() - start >= 0.19  # 1 per 0.1 s
+        assert api._http.route_limiter.limit_for(route) == RateLimit(rate=10.0, burst=1)
+        # guild sends fall back to no limit when the table is replaced
+        assert api._http.route_limiter.limit_for("POST /channels/{channel_id}/messages") is None
+
+
+def test_route_paths_are_quoted() -> None:
+    from qgactor.qq.http import Route
+
+    assert Route("DELETE", "/v2/users/{openid}/messages/{message_id}", openid="A B",
+                 message_id="ROBOT1.0_.x!").path == "/v2/users/A%20B/messages/ROBOT1.0_.x!"
+    assert Route("PUT", "/r/{emoji}", emoji="👍").path == "/r/%F0%9F%91%8D"
+    assert Route("GET", "/g/{gid}", gid="a/b?c").path == "/g/a%2Fb%3Fc"
