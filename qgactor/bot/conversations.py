@@ -96,6 +96,10 @@ class Offer:
     ctx: Any
 
 
+#: Message: a waiting handler keeps its conversation actor from stopping for idleness.
+KEEPALIVE = "keepalive"
+
+
 @attrs.define(slots=True)
 class KeyRecord:
     """What the manager remembers about a key after its actor stopped (a few dozen bytes)."""
@@ -131,6 +135,8 @@ class ConversationActor(Actor):
             if msg.waiter in self.waiters:
                 self.waiters.remove(msg.waiter)
                 self._sync_index()
+            return None
+        if msg == KEEPALIVE:
             return None
         raise TypeError(f"conversation actor got an unknown message {msg!r}")
 
@@ -308,9 +314,21 @@ class Conversation:
         return waiter, ref
 
     async def _await(self, waiter: Waiter, ref: Any, limit: float) -> "MessageContext":
+        deadline = trio.current_time() + limit
+        # the actor stops after idle_timeout without messages: nudge it while we wait
+        step = max(0.001, self._manager.idle_timeout / 2)
         try:
-            with trio.move_on_after(limit):
-                await waiter.event.wait()
+            while not waiter.event.is_set():
+                now = trio.current_time()
+                if now >= deadline:
+                    break
+                with trio.move_on_at(min(deadline, now + step)):
+                    await waiter.event.wait()
+                if not waiter.event.is_set() and trio.current_time() < deadline:
+                    try:
+                        ref.tell_nowait(KEEPALIVE)
+                    except ActorDead:
+                        pass  # its on_stop fails this waiter with ConversationEnded
         finally:
             # timed out, or the handler was cancelled: withdraw the waiter so that the next
             # message is not taken by a waiter nobody listens to

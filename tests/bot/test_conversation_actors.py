@@ -1,0 +1,85 @@
+"""Conversation actors under the kernel's dynamic supervisor (MockClock): idle stop, routing."""
+
+from __future__ import annotations
+
+import pytest
+import trio
+
+from qgactor.bot import Bot, ConversationTimeout
+from qgactor.bot.conversations import ConversationManager
+from qgactor.bot.dispatch import DispatchCore
+from qgactor.bot.inbound import InboundEvent
+from qgactor.bot.services import BotServices
+from qgactor.runtime import DynamicSupervisor, open_actor_nursery
+
+
+def c2c(user: str, text: str, mid: str) -> InboundEvent:
+    return InboundEvent("C2C_MESSAGE_CREATE", {"id": mid, "content": text,
+                                               "author": {"user_openid": user}})
+
+
+async def setup(system):
+    bot = Bot(appid="1", secret="s", session_store=":memory:")
+    services = BotServices(bot=bot, settings=bot.settings, registry=bot.registry,
+                           sessions=bot.sessions, token=trio.lowlevel.current_trio_token())
+    sup = await system.spawn(DynamicSupervisor, name="conversations")
+    services.conversations = ConversationManager(sup, idle_timeout=30)
+    return services, sup, DispatchCore(services)
+
+
+async def test_idle_conversation_actors_stop_and_keys_stay_known(autojump_clock) -> None:
+    async with open_actor_nursery(name="t") as system:
+        services, sup, core = await setup(system)
+        manager = services.conversations
+        a = await manager.actor_for(("c2c", "U1", "U1"))
+        assert await manager.actor_for(("c2c", "U1", "U1")) is a  # one actor per key
+        await manager.actor_for(("c2c", "U2", "U2"))
+        assert len(sup) == 2
+        await trio.sleep(31)
+        assert len(sup) == 0 and not a.alive
+        assert set(manager.known) == {("c2c", "U1", "U1"), ("c2c", "U2", "U2")}
+        assert await manager.offer(core.parse(c2c("U1", "hi", "m1"))) is False
+
+
+async def test_wait_for_routes_only_this_users_messages_and_times_out(autojump_clock) -> None:
+    async with open_actor_nursery(name="t") as system:
+        services, sup, core = await setup(system)
+        manager = services.conversations
+        origin = core.parse(c2c("U1", "start", "m0"))
+        got = []
+
+        async def dialog():
+            async with origin.conversation(timeout=60) as conv:
+                got.append((await conv.wait_for()).text)
+                with pytest.raises(ConversationTimeout, match="within 60 s"):
+                    await conv.wait_for()
+                got.append("timed out")
+
+        async with trio.open_nursery() as n:
+            n.start_soon(dialog)
+            await trio.sleep(1)
+            assert await manager.offer(core.parse(c2c("U2", "not yours", "m1"))) is False
+            assert await manager.offer(core.parse(c2c("U1", "mine", "m2"))) is True
+        assert got == ["mine", "timed out"]
+        assert manager.waiting == {}
+        assert manager.known[("c2c", "U1", "U1")].turns == 1
+
+
+async def test_cancelled_handler_withdraws_its_waiter(autojump_clock) -> None:
+    async with open_actor_nursery(name="t") as system:
+        services, sup, core = await setup(system)
+        manager = services.conversations
+        origin = core.parse(c2c("U1", "start", "m0"))
+
+        async def dialog():
+            async with origin.conversation(timeout=60) as conv:
+                await conv.wait_for()
+
+        async with trio.open_nursery() as n:
+            n.start_soon(dialog)
+            await trio.sleep(1)
+            assert manager.waiting
+            n.cancel_scope.cancel()
+        await trio.sleep(1)
+        assert manager.waiting == {}
+        assert await manager.offer(core.parse(c2c("U1", "later", "m3"))) is False
