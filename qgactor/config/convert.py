@@ -175,6 +175,9 @@ def build(cls: type, data: dict[str, Any], path: KeyPath, out: Collector) -> Any
     except (ValueError, TypeError) as exc:
         out.add(path, f"rejected by {cls.__name__}: {exc}")
         return INVALID
+    except Exception as exc:  # noqa: BLE001 - e.g. __attrs_post_init__ checks: still a bad value, not a crash
+        out.add(path, f"rejected by {cls.__name__}: {type(exc).__name__}: {exc}")
+        return INVALID
 
 
 def _check_field(attribute: Any, value: Any, path: KeyPath, out: Collector, sensitive: bool) -> None:

@@ -338,7 +338,10 @@ class ConfigManager(Generic[T]):
                 task_status.started()
                 while True:
                     await self._debouncer.wait()
-                    await self.reload()
+                    try:
+                        await self.reload()
+                    except Exception:  # a bug must not end the watch: log it, keep watching
+                        log.exception("%s: reloading failed unexpectedly; keeping the previous settings", self.path)
         finally:
             self.mode = "stopped"
             self._debouncer = None

@@ -267,3 +267,19 @@ def test_save_refuses_to_overwrite_a_broken_file(tmp_path: Path) -> None:
     with pytest.raises(ConfigSyntaxError):
         ConfigFile(Settings, path).save(Settings())
     assert path.read_text() == "name = [\n"
+
+
+def test_cross_field_checks_in_post_init_are_reported_not_raised(tmp_path: Path) -> None:
+    @config_class
+    class Window:
+        low: int = 0
+        high: int = 10
+
+        def __attrs_post_init__(self) -> None:
+            if self.low > self.high:
+                raise RuntimeError(f"low ({self.low}) must not exceed high ({self.high})")
+
+    path = tmp_path / "w.toml"
+    path.write_text("low = 5\nhigh = 1\n")
+    with pytest.raises(ConfigValidationError, match=r"rejected by Window: RuntimeError: low \(5\) must not exceed"):
+        ConfigFile(Window, path).read()
