@@ -151,3 +151,21 @@ def test_endpoint_presets() -> None:
         Endpoints.custom("ftp://x")
     with pytest.raises(ValueError):
         Endpoints.named("staging")
+
+
+async def test_secrets_never_reach_logs_or_reprs(emu: Emulator, make_api: Callable[..., ApiClient],
+                                                 caplog: pytest.LogCaptureFixture) -> None:
+    import logging
+
+    caplog.set_level(logging.DEBUG)
+    ts = _tokens(emu)
+    async with make_api(emu, tokens=ts) as api:
+        await api.get_me()
+        first = await ts.get()
+        await emu.control.advance_clock(7300)  # force the 401 → refresh path
+        await api.get_me()
+        tokens = [first, await ts.get()]
+        text = caplog.text + repr(api) + repr(ts)
+    assert tokens[0] != tokens[1] and ts.fetch_count == 2
+    assert emu.secret not in text
+    assert all(token not in text for token in tokens)
