@@ -296,3 +296,16 @@ async def test_inject_any_event_with_defaults(emu: Emulator, gateway, token) -> 
         assert f["d"] == {"openid": "X", "timestamp": 1} and f["id"] == raw["id"]
     interaction = (await emu.control.events())[0]["d"]
     assert {"id", "type", "version", "timestamp", "scene", "chat_type", "application_id"} <= set(interaction)
+
+
+async def test_group_members_url_link_and_message_list(emu: Emulator, http, auth) -> None:
+    r = await http.post(f"{emu.api_url}/v2/groups/{GROUP}/members", headers=auth, json={"limit": 2})
+    body = r.json()
+    assert len(body["members"]) == 2 and body["next_index"] == 2
+    assert all({"member_openid", "join_timestamp"} <= set(m) for m in body["members"])
+    link = (await http.post(f"{emu.api_url}/v2/generate_url_link", headers=auth, json={"callback_data": "a b"})).json()
+    assert link["url"].startswith("https://") and "callback_data=a%20b" in link["url"]
+    await emu.control.send_message("guild", "one", channel="100011")
+    await emu.control.send_message("guild", "two", channel="100011")
+    msgs = (await http.get(f"{emu.api_url}/channels/100011/messages", headers=auth, params={"limit": 20})).json()
+    assert [m["content"].split("> ", 1)[1] for m in msgs] == ["one", "two"]

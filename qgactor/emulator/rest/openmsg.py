@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from urllib.parse import quote
 from typing import Any
 
 from ..http import PlatformError, Request, Router
@@ -86,6 +87,16 @@ def install(router: Router, p: Platform) -> None:
     async def recall_c2c(req: Request) -> Any:
         oid = user_or_404(req.params["openid"]).openid
         return await recall("c2c", "openid", oid, req.params["message_id"])
+
+    @router.route("POST", "/v2/generate_url_link")
+    async def url_link(req: Request) -> Any:
+        # qg-botsdk only (UNVERIFIED, spec 6.7): a share link for the bot
+        body = req.json_object()
+        data = body.get("callback_data")
+        if data is not None and not isinstance(data, str):
+            raise PlatformError(400, 12002, "request body invalid: callback_data must be a string")
+        url = f"https://qun.qq.com/qunpro/robot/share?robot_appid={p.world.appid}"
+        return {"url": url + (f"&callback_data={quote(data)}" if data else "")}
 
     @router.route("POST", "/v2/groups/{group_openid}/members")
     async def group_members(req: Request) -> Any:
