@@ -207,9 +207,9 @@ def crash_incarnation(ref: ActorRef, incarnation: int, error: BaseException) -> 
         ref._system._activate(ref)
 
 
-async def _helper(ref: ActorRef, incarnation: int, scope: trio.CancelScope,
-                  fn: Callable[..., Awaitable[Any]], args: tuple[Any, ...]) -> None:
-    helpers = ref._helpers
+async def _helper(ref: ActorRef, incarnation: int, helpers: set[trio.CancelScope],
+                  scope: trio.CancelScope, fn: Callable[..., Awaitable[Any]],
+                  args: tuple[Any, ...]) -> None:
     try:
         with scope:
             if ref._incarnation != incarnation or ref._state >= STOPPING:
@@ -223,13 +223,12 @@ async def _helper(ref: ActorRef, incarnation: int, scope: trio.CancelScope,
         else:
             raise
     finally:
-        if helpers is not None:
-            helpers.discard(scope)
-            if not helpers:
-                done = ref._helpers_done
-                if done is not None:
-                    ref._helpers_done = None
-                    done.set()
+        helpers.discard(scope)
+        if not helpers and ref._helpers is helpers:
+            done = ref._helpers_done
+            if done is not None:
+                ref._helpers_done = None
+                done.set()
 
 
 def start_helper(ref: ActorRef, incarnation: int, fn: Callable[..., Awaitable[Any]],
@@ -240,12 +239,14 @@ def start_helper(ref: ActorRef, incarnation: int, fn: Callable[..., Awaitable[An
             f"actor {ref.name!r}: this incarnation has ended, cannot start_soon({fn!r}); start "
             "tasks from on_start or receive of the running actor"
         )
-    if ref._helpers is None:
-        ref._helpers = set()
+    helpers = ref._helpers
+    if helpers is None:
+        helpers = ref._helpers = set()
     scope = trio.CancelScope()
-    ref._helpers.add(scope)
+    helpers.add(scope)
     ref._system._nursery.start_soon(
-        _helper, ref, incarnation, scope, fn, args, name=name or f"{ref.name}:{getattr(fn, '__name__', 'task')}"
+        _helper, ref, incarnation, helpers, scope, fn, args,
+        name=name or f"{ref.name}:{getattr(fn, '__name__', 'task')}",
     )
 
 

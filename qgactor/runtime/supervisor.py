@@ -185,7 +185,8 @@ class DynamicSupervisor(Supervisor):
 
     Spawning it returns a :class:`DynamicSupervisorRef` (``start_child``, ``terminate_child``,
     ``get_or_start``). ``max_children`` caps the live children (``TooManyChildren`` past it).
-    Its children are stopped concurrently-safe in reverse start order when it stops.
+    When it stops, its children are stopped in reverse start order (idle ones without an
+    ``on_stop`` hook instantly). Messages sent to the supervisor itself are not handled.
     """
 
     _ref_class = DynamicSupervisorRef
