@@ -167,3 +167,24 @@ async def test_interaction_callback(api: ApiClient, emu: Emulator) -> None:
     await api.interaction_callback(inter.id, 0)
     with pytest.raises(ValueError):
         await api.reply(parse_event("GUILD_MEMBER_ADD", {}), "x")
+
+
+@pytest.mark.parametrize("name, data, scene", [
+    ("INTERACTION_CREATE", {"chat_type": 1, "scene": "group"}, "group"),
+    ("GROUP_ADD_ROBOT", {}, "group"),
+    ("FRIEND_ADD", {}, "c2c"),
+    ("MESSAGE_REACTION_ADD", {}, "guild"),
+    ("FORUM_THREAD_CREATE", {}, "guild"),
+])
+async def test_passive_replies_by_event_id(make_api, name: str, data: dict, scene: str) -> None:  # type: ignore[no-untyped-def]
+    from qgactor.emulator import open_emulator
+
+    async with open_emulator(proactive="deny") as emu, make_api(emu) as api:  # proactive sends fail here
+        injected = await emu.control.inject_event(name, data)
+        event = parse_event(injected["t"], injected["d"], event_id=injected["id"])
+        await api.reply(event, "thanks")
+        await api.reply(event, "twice")
+        box = await emu.control.outbox(accepted=None)
+        assert [(e["scene"], e["event_id"], e["accepted"]) for e in box] == [(scene, injected["id"], True)] * 2
+        if scene in ("group", "c2c"):
+            assert [e["body"]["msg_seq"] for e in box] == [1, 2]
