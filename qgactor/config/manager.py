@@ -119,6 +119,7 @@ class ConfigManager(Generic[T]):
         self._current: T | None = None
         self._digest: str | None = None
         self._own_digests: collections.deque[str] = collections.deque(maxlen=8)
+        self._rejected: tuple[str, tuple[Problem, ...], str] | None = None
         self._generation = 0
         self._lock = trio.Lock()
         self._subscriptions: list[Subscription] = []
@@ -238,15 +239,19 @@ class ConfigManager(Generic[T]):
         if new_digest == self._digest:
             kind: Outcome = "own-write" if new_digest in self._own_digests else "unchanged"
             return kind, (), "", None
+        if self._rejected is not None and self._rejected[0] == new_digest:  # same bad bytes again: say it once
+            return "invalid", self._rejected[1], self._rejected[2], None
         try:
             loaded = self.file.parse(data)
         except (ConfigSyntaxError, ConfigValidationError) as exc:
             problems = (exc.problem,) if isinstance(exc, ConfigSyntaxError) else exc.problems
             log.error("%s: edit rejected, keeping the previous settings:\n%s", self.path,
                       "\n".join(f"  {p}" for p in problems))
+            self._rejected = (new_digest, problems, str(exc))
             return "invalid", problems, str(exc), None
         except ConfigError as exc:
             log.error("%s: edit rejected, keeping the previous settings: %s", self.path, exc)
+            self._rejected = (new_digest, (), str(exc))
             return "invalid", (), str(exc), None
         if loaded.upgrades:  # an old file dropped in: bring it up to date on disk too (logs warnings)
             try:

@@ -104,6 +104,10 @@ async def test_polling_reload_debounced_on_mock_clock(tmp_path: Path, autojump_c
         assert [(p.key, p.line) for p in bad.problems] == [(("limits", "burst"), line)]
         assert f"{path}:{line}: limits.burst: expected an integer" in caplog.text
         assert len(changes) == 1
+        # the same bad bytes again (editors often write twice): rejected, logged only once
+        caplog.clear()
+        assert (await manager.reload()).kind == "invalid"
+        assert "limits.burst" not in caplog.text
 
         # fixing it reloads
         index = manager.outcome_count
