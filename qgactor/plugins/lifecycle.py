@@ -180,30 +180,35 @@ class Lifecycle:
         return self.host
 
     async def activate(self, slot: PluginSlot) -> None:
-        """Start the plugin's supervisor and worker, run ``on_load``, open its gate.
+        """Start the plugin's supervisor and worker (unless they survive from the previous
+        version), run ``on_load``, open its gate.
 
         Raises:
-            PluginLoadError: ``on_load`` raised or timed out (the supervisor is stopped again).
+            PluginLoadError: ``on_load`` raised or timed out (a supervisor started here is
+                stopped again).
         """
         host = self._require_host()
         version = slot.version
         assert version is not None
         name = slot.name
-        worker_name = f"plugin:{name}:worker"
-        spec = Supervisor.spec(
-            f"plugin:{name}",
-            [ChildSpec(PluginWorker, args=(name,), name=worker_name, shutdown=2.0)],
-            strategy=Strategy.ONE_FOR_ONE, max_restarts=self.m.max_restarts,
-            within=self.m.within, backoff=self.m.backoff,
-        )
-        sup = await host.ctx.spawn(attrs.evolve(spec, restart=Restart.TEMPORARY))
-        host.ctx.watch(sup)
-        slot.supervisor, slot.worker = sup, host.ctx.lookup(worker_name)
+        fresh = slot.supervisor is None or not slot.supervisor.alive
+        if fresh:
+            worker_name = f"plugin:{name}:worker"
+            spec = Supervisor.spec(
+                f"plugin:{name}",
+                [ChildSpec(PluginWorker, args=(name,), name=worker_name, shutdown=2.0)],
+                strategy=Strategy.ONE_FOR_ONE, max_restarts=self.m.max_restarts,
+                within=self.m.within, backoff=self.m.backoff,
+            )
+            sup = await host.ctx.spawn(attrs.evolve(spec, restart=Restart.TEMPORARY))
+            host.ctx.watch(sup)
+            slot.supervisor, slot.worker = sup, host.ctx.lookup(worker_name)
         try:
             with trio.fail_after(self.m.hook_timeout):
                 await call_maybe_sync(version.instance.on_load)
         except Exception as exc:
-            await self._stop_supervisor(slot)
+            if fresh:
+                await self._stop_supervisor(slot)
             if isinstance(exc, trio.TooSlowError):
                 raise PluginLoadError(
                     f"plugin {name!r}: on_load took longer than {self.m.hook_timeout}s") from exc
@@ -225,16 +230,25 @@ class Lifecycle:
             await host.stop_child(sup)
 
     async def deactivate(self, slot: PluginSlot, reason: str, *, keep_gates: bool) -> None:
-        """Stop serving: let in-flight calls finish (bounded), stop the supervisor, run
-        ``on_unload``, clear the cache; unless ``keep_gates``, remove the registrations."""
+        """Stop serving the current version.
+
+        With ``keep_gates`` (a reload): new calls wait at the gate, calls in flight get up to
+        ``drain_timeout`` to finish before ``on_unload`` runs and keep running on the old
+        version afterwards (the worker actor survives the reload, so nothing is cancelled).
+        Without (disable, crash, removal, shutdown): the registrations are removed, the
+        supervisor is stopped (cancelling what still runs after the drain), ``on_unload`` runs.
+        The plugin's cache namespace is cleared in both cases.
+        """
         version = slot.version
         if keep_gates:
             slot.hold()
         if not await slot.drain(self.m.drain_timeout):
-            log.warning("plugin %s: %d call(s) still running after %.1fs are cancelled",
-                        slot.name, len(slot.inflight), self.m.drain_timeout)
-        await self._stop_supervisor(slot)
-        slot.fail_inflight(reason)
+            log.warning("plugin %s: %d call(s) still running after %.1fs (%s)", slot.name,
+                        len(slot.inflight), self.m.drain_timeout,
+                        "they finish on the old version" if keep_gates else "cancelled")
+        if not keep_gates:
+            await self._stop_supervisor(slot)
+            slot.fail_inflight(reason)
         if version is not None:
             try:
                 with trio.fail_after(self.m.hook_timeout):
@@ -432,6 +446,8 @@ class Lifecycle:
             self.register(slot, version)
             await self.activate(slot)
         except PluginLoadError as exc:
+            await self._stop_supervisor(slot)
+            slot.fail_inflight("failed to load")
             self.unregister(slot)
             self._fail(slot, exc)
 

@@ -1,6 +1,7 @@
 """The actor that runs one plugin's handlers (``plugin:NAME:worker`` under ``plugin:NAME``).
 
-Each handler call arrives as an :class:`Invoke` message and runs as a task of the worker's
+Conversation timeouts and ends are not crashes: they are logged at INFO and the call returns
+None. Each handler call arrives as an :class:`Invoke` message and runs as a task of the worker's
 current incarnation, so a plugin serves many events at once (a guessing game waiting for the
 next reply does not block its other commands), and an exception in a handler crashes the
 worker: its supervisor restarts it with backoff, and past its restart intensity the plugin is
@@ -19,7 +20,8 @@ from typing import Any
 import attrs
 import trio
 
-from qgactor.runtime import Actor
+from qgactor.bot.conversations import ConversationError
+from qgactor.runtime import Actor, ActorDead
 
 __all__ = ["Invoke", "Pending", "PluginWorker", "HandlerFailed", "call_maybe_sync"]
 
@@ -101,7 +103,17 @@ class PluginWorker(Actor):
     async def receive(self, msg: Any) -> Any:
         """Start an :class:`Invoke` as a task of this incarnation; ignore anything else."""
         if isinstance(msg, Invoke):
-            self.ctx.start_soon(self._run, msg, name=f"{self.plugin}:{msg.pending.label}")
+            try:
+                self.ctx.start_soon(self._run, msg, name=f"{self.plugin}:{msg.pending.label}")
+            except ActorDead:
+                # this incarnation is ending (another handler just crashed it): hand the call
+                # to the next incarnation instead of losing it
+                try:
+                    requeued = self.ref.tell_nowait(msg)
+                except Exception:
+                    requeued = False
+                if not requeued:
+                    msg.pending.fail(RuntimeError(f"plugin {self.plugin!r} worker stopped"))
         else:
             log.warning("plugin %s worker got an unexpected message %r", self.plugin, msg)
         return None
@@ -109,6 +121,11 @@ class PluginWorker(Actor):
     async def _run(self, inv: Invoke) -> None:
         try:
             result = await call_maybe_sync(inv.fn, *inv.args, **inv.kwargs)
+        except ConversationError as exc:
+            # a user walking away (timeout) or a conversation ending is not a plugin bug
+            log.info("plugin %s: %s: %s", self.plugin, inv.pending.label, exc)
+            inv.pending.succeed(None)
+            return
         except BaseException as exc:
             inv.pending.fail(exc)
             if not isinstance(exc, trio.Cancelled):
