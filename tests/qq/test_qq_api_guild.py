@@ -190,10 +190,12 @@ async def test_api_permissions_and_demand(api: ApiClient) -> None:
                                                                 "method": "DELETE"}
 
 
-async def test_request_escape_hatch_and_unserved_endpoint(api: ApiClient) -> None:
+async def test_request_escape_hatch_and_url_link(api: ApiClient) -> None:
     response = await api.request("GET", f"/guilds/{GUILD}/channels")
     assert isinstance(response.data, list) and response.trace_id
     with pytest.raises(ValueError):
         await api.request("GET", "guilds")
-    with pytest.raises(NotFound):  # unverified endpoint the emulator does not serve
-        await api.generate_url_link("cb")
+    with pytest.raises(NotFound):
+        await api.request("GET", "/no/such/endpoint")
+    link = await api.generate_url_link("cb")
+    assert link.url and link.url.startswith("http")
