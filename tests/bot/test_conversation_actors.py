@@ -61,6 +61,7 @@ async def test_wait_for_routes_only_this_users_messages_and_times_out(autojump_c
             assert await manager.offer(core.parse(c2c("U2", "not yours", "m1"))) is False
             assert await manager.offer(core.parse(c2c("U1", "mine", "m2"))) is True
         assert got == ["mine", "timed out"]
+        await trio.sleep(1)  # (virtual time) the actor handles the withdrawal
         assert manager.waiting == {}
         assert manager.known[("c2c", "U1", "U1")].turns == 1
 
