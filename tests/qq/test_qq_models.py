@@ -193,6 +193,9 @@ def test_missing_and_mistyped_optional_fields_do_not_fail() -> None:
                                            "member": [], "content": 5})
     assert weird.author is None and weird.mentions == [] and len(weird.attachments) == 1
     assert weird.member is None and weird.text == "" and weird.raw["author"] == "not an object"
+    odd = parse_event("AT_MESSAGE_CREATE", {"content": "<@!1> x", "mentions": [{"id": ["1"], "bot": True}],
+                                            "attachments": [{"url": 5}]}, bot_id=None)
+    assert odd.text == "<@!1> x" and odd.attachments[0].full_url == 5
 
 
 def test_unknown_event_names_give_a_generic_event() -> None:

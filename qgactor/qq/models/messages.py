@@ -47,9 +47,9 @@ class BaseMessage(Event):
     _text: str | None = context(repr=False)
 
     def _own_ids(self) -> set[str]:
-        ids = {self.bot_id} if self.bot_id else set()
+        ids = {self.bot_id} if isinstance(self.bot_id, str) and self.bot_id else set()
         for m in self.mentions:
-            if (m.bot or m.is_you) and m.id:
+            if (m.bot is True or m.is_you is True) and isinstance(m.id, str) and m.id:
                 ids.add(m.id)
         return ids
 

@@ -111,7 +111,7 @@ class Attachment(Model):
     @property
     def full_url(self) -> str | None:
         """``url`` with ``https://`` prefixed when the platform sent it without a scheme."""
-        if self.url and "://" not in self.url:
+        if isinstance(self.url, str) and self.url and "://" not in self.url:
             return "https://" + self.url.lstrip("/")
         return self.url
 
