@@ -137,7 +137,7 @@ async def ask_concurrent(n: int, askers: int) -> tuple[float, float]:
     return total / t.wall, total / t.cpu
 
 
-async def idle_memory(n: int) -> tuple[float, float, float, float]:
+async def idle_memory(n: int) -> tuple[float, float, float, float, float]:
     """Bytes per idle actor (tracemalloc and RSS), spawn time, named teardown time."""
     gc.collect()
     tracemalloc.start()
@@ -165,9 +165,16 @@ async def idle_memory(n: int) -> tuple[float, float, float, float]:
             await an.spawn(Idle, name=f"t-{i}")
         gc.collect()
         per_traced = (tracemalloc.get_traced_memory()[0] - before) / m
+        # the same actors after one message each: each now has a parked trio task (until the
+        # sweeper retires it after hibernate_after seconds)
+        refs = an.children
+        for r in refs:
+            await r.ask(None)
+        gc.collect()
+        per_awake = (tracemalloc.get_traced_memory()[0] - before) / m
     tracemalloc.stop()
     del base_traced
-    return per_traced, per_rss, spawn_dt, teardown
+    return per_traced, per_awake, per_rss, spawn_dt, teardown
 
 
 def pct(xs: list[float], p: float) -> float:
@@ -176,11 +183,11 @@ def pct(xs: list[float], p: float) -> float:
 
 
 async def main(quick: bool) -> None:
-    n = 50_000 if quick else 500_000
-    n_ask = 20_000 if quick else 200_000
+    n = 50_000 if quick else 200_000
+    n_ask = 20_000 if quick else 100_000
     n_idle = 20_000 if quick else 100_000
     cap = 1000
-    rounds = 2 if quick else 5
+    rounds = 2 if quick else 3
     print(f"python {os.sys.version.split()[0]}, trio {trio.__version__}, quick={quick}, "
           f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
     print("throughputs: best of several rounds; 'wall' = elapsed time, 'cpu' = this process's "
@@ -205,9 +212,11 @@ async def main(quick: bool) -> None:
     conc = best([await ask_concurrent(n_ask, 16) for _ in range(rounds)])
     print(f"ask (16 askers)   : {conc[0]:11,.0f} /s wall     {conc[1]:11,.0f} /s cpu     "
           f"ratio to raw round trip: {conc[0] / raw_rt[0]:.2f}x wall")
-    per_traced, per_rss, spawn_dt, teardown = await idle_memory(n_idle)
+    per_traced, per_awake, per_rss, spawn_dt, teardown = await idle_memory(n_idle)
     print(f"idle actor memory : {per_traced:6.0f} B traced (20k actors)  {per_rss:6.0f} B RSS "
           f"({n_idle:,} actors)")
+    print(f"idle actor memory, with its task still parked after a message: {per_awake:6.0f} B "
+          "traced (20k actors)")
     print(f"spawn {n_idle:,} named actors: {spawn_dt:.3f} s ({n_idle / spawn_dt:,.0f}/s)")
     print(f"teardown {n_idle:,} named actors: {teardown:.3f} s (leaving open_actor_nursery)")
 

@@ -148,7 +148,7 @@ async def test_registry_unique_lookup_release() -> None:
 
 
 async def test_many_named_actors_tear_down_correctly() -> None:
-    n = 20_000
+    n = 10_000
 
     class Idle(Actor):
         pass
