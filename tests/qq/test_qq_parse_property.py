@@ -30,6 +30,12 @@ def _touch(event: Event) -> None:
             getattr(event, attr)
         except AttributeError:
             pass  # not a field of this model (and not in raw)
+    for attachment in getattr(event, "attachments", None) or []:
+        if hasattr(attachment, "full_url"):
+            attachment.full_url  # noqa: B018
+    author = getattr(event, "author", None)
+    if author is not None and hasattr(author, "openid"):
+        author.openid  # noqa: B018
     repr(event)
 
 
