@@ -105,11 +105,21 @@ class ConfigManager(Generic[T]):
         watch: ``"auto"`` (OS events, polling if they cannot be set up), ``"events"`` or ``"poll"``.
         poll_interval: seconds between polls in polling mode.
         callback_timeout: seconds each subscriber may take per change (then it is cancelled).
+
+    Raises:
+        ValueError: a negative or zero duration, or an unknown ``watch`` mode.
     """
 
     def __init__(self, file: ConfigFile[T], *, debounce: float = 0.25, max_delay: float = 2.0,
                  watch: Literal["auto", "events", "poll"] = "auto", poll_interval: float = 1.0,
                  callback_timeout: float = 5.0, history: int = 64) -> None:
+        if debounce < 0 or max_delay < 0:
+            raise ValueError(f"debounce and max_delay must be >= 0 seconds, got {debounce} and {max_delay}")
+        if poll_interval <= 0 or callback_timeout <= 0:
+            raise ValueError(
+                f"poll_interval and callback_timeout must be > 0 seconds, got {poll_interval} and {callback_timeout}")
+        if watch not in ("auto", "events", "poll"):
+            raise ValueError(f'watch must be "auto", "events" or "poll", got {watch!r}')
         self.file = file
         self.watch = watch
         self.poll_interval = poll_interval
@@ -175,7 +185,11 @@ class ConfigManager(Generic[T]):
         """Call ``callback(change)`` (sync or async) after every swap that changes a value.
 
         Returns a :class:`Subscription` (``.cancel()`` to stop). Callbacks run outside the lock,
-        concurrently, each bounded by ``callback_timeout``; exceptions are logged, not raised.
+        concurrently, each in its own task; exceptions are logged with their traceback, never
+        raised, and do not stop the other callbacks. An ``async def`` callback is cancelled after
+        ``callback_timeout`` seconds; a plain ``def`` callback runs in the trio thread and cannot
+        be cut off, so keep it quick (or make it async). A subscriber never sees an older
+        snapshot after a newer one (it may skip one if two swaps race).
         """
         sub = Subscription(callback, name or getattr(callback, "__qualname__", repr(callback)), self,
                            last_generation=self._generation)
@@ -287,6 +301,9 @@ class ConfigManager(Generic[T]):
             ConfigSyntaxError: the file on disk is not valid TOML (not overwritten; fix it first).
             ConfigValidationError: ``value`` does not survive a round trip (e.g. a validator rejects it).
             OSError: the write failed; the old file and snapshot are kept.
+
+        The write (with fsync) runs in a worker thread; under ``MockClock(autojump_threshold=0)``
+        the clock may jump while it runs, so keep tests of saves on the real clock or without timeouts.
         """
         async with self._lock:
             text = self.file.render(value, self._current)
