@@ -30,7 +30,8 @@ def _touch(event: Event) -> None:
             getattr(event, attr)
         except AttributeError:
             pass  # not a field of this model (and not in raw)
-    for attachment in getattr(event, "attachments", None) or []:
+    attachments = getattr(event, "attachments", None)
+    for attachment in attachments if isinstance(attachments, list) else []:
         if hasattr(attachment, "full_url"):
             attachment.full_url  # noqa: B018
     author = getattr(event, "author", None)
