@@ -104,7 +104,7 @@ class ControlClient:
     # -------------------------------------------------------------- faults
     async def fault(self, kind: str, **options: Any) -> dict[str, Any]:
         """Inject a fault. ``kind``: ``drop``, ``reconnect`` (op 7), ``invalid_session`` (op 9),
-        ``close`` (``code=``), ``stop_acks`` / ``resume_acks`` (optional ``session_id=``;
+        ``close`` (``code=``), ``audit`` (``count=``, ``result=``), ``stop_acks`` / ``resume_acks`` (optional ``session_id=``;
         gateway faults take ``session_id=`` or ``shard=`` to narrow), or ``rest`` with
         ``status=`` (5xx/429), ``delay=`` seconds, ``rate=`` 0..1, ``count=``,
         ``path_prefix=``, ``method=``."""
@@ -140,6 +140,12 @@ class ControlClient:
         """Make REST calls fail with ``status`` and/or wait ``delay`` s at ``rate``."""
         return await self.fault("rest", status=status, delay=delay, rate=rate, count=count,
                                 path_prefix=path_prefix, method=method)
+
+    async def audit(self, count: int = 1, *, result: str = "pass") -> dict[str, Any]:
+        """Put the next ``count`` guild/DM sends under audit: they get 202 with code
+        304023/304024 and ``data.message_audit.audit_id``, then MESSAGE_AUDIT_PASS (with the
+        new message id) or MESSAGE_AUDIT_REJECT is dispatched (``result`` pass/reject)."""
+        return await self.fault("audit", count=count, result=result)
 
     async def clear_faults(self) -> None:
         """Remove every fault."""

@@ -225,8 +225,15 @@ def apply_fault(p: Platform, body: dict[str, Any]) -> dict[str, Any]:
             raise bad_body(str(exc)) from None
         p.faults.rest.append(f)
         return {"kind": "rest", "active": len(p.faults.rest)}
+    if kind == "audit":
+        count = body.get("count", 1)
+        result = body.get("result", "pass")
+        if isinstance(count, bool) or not isinstance(count, int) or count < 0 or result not in ("pass", "reject"):
+            raise bad_body("audit needs count >= 0 and result 'pass' or 'reject'")
+        p.faults.audit_next, p.faults.audit_result = count, result
+        return {"kind": "audit", "count": count, "result": result}
     if kind not in GATEWAY_FAULTS:
-        raise bad_body(f"kind must be one of rest, {', '.join(GATEWAY_FAULTS)}")
+        raise bad_body(f"kind must be one of rest, audit, {', '.join(GATEWAY_FAULTS)}")
     session_id, shard = body.get("session_id"), body.get("shard")
     if kind in ("stop_acks", "resume_acks"):
         on = kind == "stop_acks"

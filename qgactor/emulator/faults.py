@@ -73,6 +73,10 @@ class FaultState:
     rest: list[RestFault] = attrs.Factory(list)
     stop_acks: bool = False
     stop_acks_sessions: set[str] = attrs.Factory(set)
+    audit_next: int = 0
+    """Guild/DM sends still to be put under audit (answered 202 + code 304023/304024)."""
+    audit_result: str = "pass"
+    """Outcome event of those audits: ``"pass"`` or ``"reject"``."""
 
     def pick_rest(self, method: str, path: str, ids: IdMaker) -> RestFault | None:
         """The REST fault to apply to this call, if any (consumes one ``count``)."""
@@ -91,3 +95,4 @@ class FaultState:
         self.rest.clear()
         self.stop_acks = False
         self.stop_acks_sessions.clear()
+        self.audit_next = 0

@@ -77,6 +77,7 @@ class GatewayConnection:
         self.hb_deadline = 0.0
         self.close_code: int | None = None
         self.heartbeats = 0
+        self.closing = False
         self._nursery: trio.Nursery | None = None
 
     # ------------------------------------------------------------------ lifecycle
@@ -118,7 +119,11 @@ class GatewayConnection:
             self.close_now(4008, "too many queued frames")
 
     def close(self, code: int, reason: str = "") -> None:
-        """Close after the frames already queued (``1006`` drops the connection)."""
+        """Close after the frames already queued (``1006`` drops the connection).
+
+        Frames the client sends after this are ignored.
+        """
+        self.closing = True
         try:
             self.out.send_nowait(Close(code, reason))
         except (trio.WouldBlock, trio.ClosedResourceError, trio.BrokenResourceError):
@@ -126,6 +131,7 @@ class GatewayConnection:
 
     def close_now(self, code: int, reason: str = "") -> None:
         """Close at once, skipping queued frames."""
+        self.closing = True
         if self._nursery is not None and self.close_code is None:
             self.close_code = code
             self._nursery.start_soon(self._do_close, code, reason)
@@ -180,6 +186,8 @@ class GatewayConnection:
 
     # ------------------------------------------------------------------ frames
     def _handle(self, raw: str) -> None:
+        if self.closing:
+            return
         try:
             frame = json.loads(raw)
         except json.JSONDecodeError:

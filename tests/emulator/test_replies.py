@@ -144,3 +144,25 @@ async def test_outbox_filters_and_clear(emu: Emulator, http: httpx.AsyncClient, 
     assert [e["content"] for e in await emu.control.outbox(target=GROUP)] == ["to a"]
     await emu.control.clear_outbox()
     assert await emu.control.outbox() == []
+
+
+async def test_audit_flow(emu: Emulator, gateway, http: httpx.AsyncClient, auth, token) -> None:
+    async with gateway() as gw:
+        await gw.identify(f"QQBot {token}", intents=(1 << 27) | (1 << 30))
+        msg = await emu.control.send_message("guild", "audit me")
+        assert (await gw.recv_dispatch())["t"] == "AT_MESSAGE_CREATE"
+        await emu.control.audit(2, result="pass")
+        r = await http.post(f"{emu.api_url}/channels/100010/messages", headers=auth,
+                            json={"content": "held", "msg_id": msg["message_id"]})
+        assert r.status_code == 202 and r.json()["code"] == 304024
+        audit_id = r.json()["data"]["message_audit"]["audit_id"]
+        ev = await gw.recv_dispatch()
+        assert ev["t"] == "MESSAGE_AUDIT_PASS" and ev["d"]["audit_id"] == audit_id and ev["d"]["message_id"]
+        await emu.control.audit(1, result="reject")
+        r = await http.post(f"{emu.api_url}/channels/100010/messages", headers=auth, json={"content": "push"})
+        assert r.status_code == 202 and r.json()["code"] == 304023
+        ev = await gw.recv_dispatch()
+        assert ev["t"] == "MESSAGE_AUDIT_REJECT" and "message_id" not in ev["d"]
+        r = await http.post(f"{emu.api_url}/channels/100010/messages", headers=auth,
+                            json={"content": "normal", "msg_id": msg["message_id"]})
+        assert r.status_code == 200

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..http import PlatformError, Request
+from ..http import PlatformError, Request, Response, json_response
 from ..platform import Platform
 from ..replies import Inbound
 
@@ -66,6 +66,8 @@ async def send_message(p: Platform, req: Request, scene: str, target: dict[str, 
                         response={"code": exc.code, "message": exc.message}, accepted=False)
         raise
     p.ledger.commit(rec, msg_seq)
+    if scene in ("guild", "dm") and p.faults.audit_next > 0:
+        return await _under_audit(p, req, scene, target, body, rec, now)
     if scene in ("guild", "dm"):
         msg_id = p.ids.guild_message()
         seq = p.ids.next()
@@ -94,6 +96,34 @@ async def send_message(p: Platform, req: Request, scene: str, target: dict[str, 
                             response=answer, accepted=True)
     del entry
     return answer
+
+
+async def _under_audit(p: Platform, req: Request, scene: str, target: dict[str, str | None],
+                       body: dict[str, Any], rec: Inbound | None, now: float) -> Response:
+    """Answer 202 + 304023/304024 and fire MESSAGE_AUDIT_PASS/REJECT (spec 6.1, 4.3)."""
+    p.faults.audit_next -= 1
+    audit_id = p.ids.uuid()
+    passive = bool(body.get("msg_id") or body.get("event_id"))
+    code, text = (304024, "reply message is waiting for audit now") if passive else \
+        (304023, "push message is waiting for audit now")
+    answer = {"code": code, "message": text, "data": {"message_audit": {"audit_id": audit_id}}}
+    p.outbox.append(scene=scene, target=target, method=req.method, path=req.path, body=body,
+                    msg_id=_s(body, "msg_id"), event_id=_s(body, "event_id"), msg_seq=None,
+                    reply_to=rec.summary() if rec else None, time=now, status=202, response=answer,
+                    accepted=True)
+    ts = p.clock.rfc3339(now)
+    event: dict[str, Any] = {"audit_id": audit_id, "audit_time": ts, "create_time": ts,
+                             "guild_id": target.get("guild_id"), "channel_id": target.get("channel_id")}
+    if p.faults.audit_result == "pass":
+        msg_id = p.ids.guild_message()
+        event["message_id"] = msg_id
+        obj = {"id": msg_id, "channel_id": target.get("channel_id"), "guild_id": target.get("guild_id"),
+               "content": body.get("content") or "", "timestamp": ts, "author": p.world.bot.to_json()}
+        p.messages[msg_id] = {"scene": scene, "target": target, "time": now, "from_bot": True, "object": obj}
+        await p.publish("MESSAGE_AUDIT_PASS", event, shard_key=target.get("guild_id"))
+    else:
+        await p.publish("MESSAGE_AUDIT_REJECT", event, shard_key=target.get("guild_id"))
+    return json_response(answer, 202)
 
 
 def _s(body: Any, key: str) -> str | None:
