@@ -15,7 +15,7 @@ from qgactor.cli.appconfig import LoadedApp, load_app_config
 from qgactor.cli.errors import CliError, ExitCode
 from qgactor.cli.project import Project
 
-__all__ = ["run_app", "first_cli_error"]
+__all__ = ["run_app", "first_cli_error", "classify_failure"]
 
 log = logging.getLogger("qgactor.run")
 
@@ -29,6 +29,47 @@ def first_cli_error(exc: BaseException) -> CliError | None:
             found = first_cli_error(inner)
             if found is not None:
                 return found
+    return None
+
+
+def _all_causes(exc: BaseException) -> list[BaseException]:
+    seen: list[BaseException] = []
+    stack = [exc]
+    while stack:
+        current = stack.pop()
+        if current is None or any(current is s for s in seen):
+            continue
+        seen.append(current)
+        if isinstance(current, BaseExceptionGroup):
+            stack.extend(current.exceptions)
+        stack.extend(e for e in (current.__cause__, current.__context__) if e is not None)
+    return seen
+
+
+def classify_failure(exc: BaseException) -> CliError | None:
+    """Map a crash of the running bot to a :class:`CliError` by its root causes, if possible:
+    rejected credentials (exit 5), an unreachable platform (exit 4), a crash loop (exit 1)."""
+    from qgactor.qq.errors import ApiConnectionError, AuthError
+    from qgactor.runtime import RestartIntensityExceeded
+
+    causes = _all_causes(exc)
+    for cause in causes:
+        if isinstance(cause, AuthError):
+            return CliError(
+                f"the platform rejected the credentials: {cause}",
+                hint="check bot.appid and bot.secret in qgactor.toml (or QGACTOR_APPID / QGACTOR_SECRET)",
+                code=ExitCode.AUTH,
+            )
+    for cause in causes:
+        if isinstance(cause, (ApiConnectionError, OSError)):
+            return CliError(
+                f"cannot reach the platform: {type(cause).__name__}: {cause}",
+                hint="check the network and bot.environment / bot.api_url / bot.token_url",
+                code=ExitCode.UNREACHABLE,
+            )
+    for cause in causes:
+        if isinstance(cause, RestartIntensityExceeded):
+            return CliError(f"the bot stopped: {cause}", hint="see the logged traceback above", code=ExitCode.ERROR)
     return None
 
 
@@ -83,6 +124,10 @@ def run_app(args: argparse.Namespace) -> int:
             raise found from None
         if _only_cancels_or_interrupts(exc):
             return ExitCode.INTERRUPTED
+        classified = classify_failure(exc)
+        if classified is not None:
+            log.debug("the bot failed", exc_info=exc)
+            raise classified from None
         raise
     return ExitCode.OK
 

@@ -1,4 +1,8 @@
-"""The qgactor command's argument handling: --help everywhere, bad arguments, exit codes."""
+"""The qgactor command's argument handling: --help everywhere, bad arguments, exit codes.
+
+A few cases run the real executable; the rest call ``qgactor.cli.main`` in-process (the same
+code, without paying the interpreter start-up each time).
+"""
 
 from __future__ import annotations
 
@@ -6,86 +10,91 @@ from pathlib import Path
 
 import pytest
 
+from qgactor.cli import main
 
 COMMANDS = [["run"], ["emulator"], ["chat"], ["init"], ["plugin"], ["plugin", "new"], ["plugin", "list"],
             ["config"], ["config", "check"], ["status"]]
 
 
-def test_top_level_help_lists_commands_and_exit_codes(qgactor) -> None:
+def call(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
+    """Run main(argv) in-process; return (exit code, stdout, stderr)."""
+    try:
+        code = main(list(argv))
+    except SystemExit as exc:
+        code = int(exc.code or 0)
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_executable_help_and_bad_arguments(qgactor) -> None:
     result = qgactor("--help")
     assert result.returncode == 0
     for name in ("run", "emulator", "chat", "init", "plugin", "config", "status"):
         assert f"    {name}" in result.stdout
     assert "exit codes:" in result.stdout and "130" in result.stdout
-
-
-@pytest.mark.parametrize("command", COMMANDS, ids=" ".join)
-def test_every_command_has_help(qgactor, command: list[str]) -> None:
-    result = qgactor(*command, "--help")
-    assert result.returncode == 0, result.stderr
-    assert result.stdout.startswith(f"usage: qgactor {' '.join(command)}")
-
-
-def test_no_command_is_a_usage_error(qgactor) -> None:
-    result = qgactor()
-    assert result.returncode == 2
-    assert "a command is required" in result.stderr
-
-
-def test_unknown_command_and_option(qgactor) -> None:
     result = qgactor("frobnicate")
     assert result.returncode == 2
     assert "invalid choice: 'frobnicate'" in result.stderr and "hint:" in result.stderr
-    result = qgactor("run", "--no-such-option")
-    assert result.returncode == 2
-    assert "--no-such-option" in result.stderr
 
 
-def test_bad_option_values(qgactor, tmp_path: Path) -> None:
-    result = qgactor("emulator", "--port", "notaport")
-    assert result.returncode == 2 and "invalid int value" in result.stderr
-    result = qgactor("emulator", "--port", "70000")
-    assert result.returncode == 2 and "is not a TCP port" in result.stderr
-    result = qgactor("chat", "--scene", "moon")
-    assert result.returncode == 2 and "invalid choice: 'moon'" in result.stderr
-    result = qgactor("--log-level", "chatty", "plugin", "list", cwd=tmp_path)
-    assert result.returncode == 2 and "unknown log level" in result.stderr
+@pytest.mark.parametrize("command", COMMANDS, ids=" ".join)
+def test_every_command_has_help(capsys, command: list[str]) -> None:
+    code, out, _ = call(capsys, *command, "--help")
+    assert code == 0
+    assert out.startswith(f"usage: qgactor {' '.join(command)}")
 
 
-def test_plugin_new_rejects_bad_names_and_existing_files(qgactor, tmp_path: Path) -> None:
-    result = qgactor("plugin", "new", "9lives", cwd=tmp_path)
-    assert result.returncode == 2 and "not a valid plugin name" in result.stderr
-    assert qgactor("plugin", "new", "weather", cwd=tmp_path).returncode == 0
-    assert (tmp_path / "plugins" / "weather.py").exists()
-    again = qgactor("plugin", "new", "weather", cwd=tmp_path)
-    assert again.returncode == 6 and "already exists" in again.stderr and "--force" in again.stderr
-    listing = qgactor("plugin", "list", cwd=tmp_path)
-    assert listing.returncode == 0, listing.stderr
-    assert "weather" in listing.stdout and "0.1.0" in listing.stdout
+def test_missing_command_or_action_is_a_usage_error(capsys) -> None:
+    code, _, err = call(capsys)
+    assert code == 2 and "a command is required" in err
+    code, _, err = call(capsys, "plugin")
+    assert code == 2 and "an action is required" in err
+    code, _, err = call(capsys, "config")
+    assert code == 2 and "an action is required" in err
 
 
-def test_plugin_list_reports_a_broken_manifest(qgactor, tmp_path: Path) -> None:
-    (tmp_path / "plugins").mkdir()
-    (tmp_path / "plugins" / "broken.py").write_text('__plugin__ = Manifest(version="not a version")\n')
-    result = qgactor("plugin", "list", cwd=tmp_path)
-    assert result.returncode == 3
-    assert "broken" in result.stdout and "INVALID" in result.stdout and "PEP 440" in result.stdout
-
-
-def test_status_without_a_running_bot(qgactor, tmp_path: Path) -> None:
-    result = qgactor("status", "-C", str(tmp_path))
-    assert result.returncode == 4
-    assert "no running bot" in result.stderr and "qgactor run" in result.stderr
-
-
-def test_chat_without_an_emulator(qgactor, tmp_path: Path) -> None:
-    result = qgactor("chat", cwd=tmp_path)
-    assert result.returncode == 4
-    assert "no running emulator" in result.stderr
-
-
-def test_json_log_file_must_be_writable(qgactor, tmp_path: Path) -> None:
+def test_bad_option_values(capsys, tmp_path: Path) -> None:
+    code, _, err = call(capsys, "run", "--no-such-option")
+    assert code == 2 and "--no-such-option" in err
+    code, _, err = call(capsys, "emulator", "--port", "notaport")
+    assert code == 2 and "invalid int value" in err
+    code, _, err = call(capsys, "emulator", "--port", "70000")
+    assert code == 2 and "is not a TCP port" in err
+    code, _, err = call(capsys, "chat", "--scene", "moon")
+    assert code == 2 and "invalid choice: 'moon'" in err
+    code, _, err = call(capsys, "--log-level", "chatty", "plugin", "list", "-C", str(tmp_path))
+    assert code == 2 and "unknown log level" in err
     blocker = tmp_path / "file"
     blocker.write_text("")
-    result = qgactor("--log-json", str(blocker / "x.jsonl"), "plugin", "list", cwd=tmp_path)
-    assert result.returncode == 2 and "cannot open the JSON log file" in result.stderr
+    code, _, err = call(capsys, "--log-json", str(blocker / "x.jsonl"), "plugin", "list", "-C", str(tmp_path))
+    assert code == 2 and "cannot open the JSON log file" in err
+
+
+def test_plugin_new_and_list(capsys, tmp_path: Path) -> None:
+    code, _, err = call(capsys, "plugin", "new", "9lives", "-C", str(tmp_path))
+    assert code == 2 and "not a valid plugin name" in err
+    code, out, _ = call(capsys, "plugin", "new", "weather", "--test", "-C", str(tmp_path))
+    assert code == 0 and (tmp_path / "plugins" / "weather.py").exists() and (tmp_path / "tests" / "test_weather.py").exists()
+    compile((tmp_path / "plugins" / "weather.py").read_text(), "weather.py", "exec")
+    code, _, err = call(capsys, "plugin", "new", "weather", "-C", str(tmp_path))
+    assert code == 6 and "already exists" in err and "--force" in err
+    code, out, _ = call(capsys, "plugin", "list", "-C", str(tmp_path))
+    assert code == 0 and "weather" in out and "0.1.0" in out
+    (tmp_path / "plugins" / "broken.py").write_text('__plugin__ = Manifest(version="not a version")\n')
+    code, out, _ = call(capsys, "plugin", "list", "-C", str(tmp_path))
+    assert code == 3 and "broken" in out and "INVALID" in out and "PEP 440" in out
+
+
+def test_init_refuses_to_overwrite(capsys, tmp_path: Path) -> None:
+    (tmp_path / "plugins").mkdir()
+    (tmp_path / "plugins" / "hello.py").write_text("# mine\n")
+    code, _, err = call(capsys, "init", str(tmp_path))
+    assert code == 6 and "plugins/hello.py" in err and "--force" in err
+    assert (tmp_path / "plugins" / "hello.py").read_text() == "# mine\n"
+
+
+def test_status_and_chat_without_a_running_bot(capsys, tmp_path: Path) -> None:
+    code, _, err = call(capsys, "status", "-C", str(tmp_path))
+    assert code == 4 and "no running bot" in err and "qgactor run" in err
+    code, _, err = call(capsys, "chat", "-C", str(tmp_path))
+    assert code == 4 and "no running emulator" in err
