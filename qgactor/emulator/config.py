@@ -89,6 +89,8 @@ class EmulatorConfig:
     """Business code when the 5-replies-per-msg_id cap is exceeded."""
     recall_window: float = 120.0
     """Group/C2C recall window (spec 6.10)."""
+    require_online: bool = False
+    """Refuse guild/DM sends with 304018 while no gateway session is connected (spec 6.5)."""
 
     # --- webhook (spec 5) ----------------------------------------------------------
     webhook_url: str | None = None

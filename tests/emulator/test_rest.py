@@ -309,3 +309,30 @@ async def test_group_members_url_link_and_message_list(emu: Emulator, http, auth
     await emu.control.send_message("guild", "two", channel="100011")
     msgs = (await http.get(f"{emu.api_url}/channels/100011/messages", headers=auth, params={"limit": 20})).json()
     assert [m["content"].split("> ", 1)[1] for m in msgs] == ["one", "two"]
+
+
+async def test_media_file_info_must_come_from_the_files_api_of_the_same_kind(emu: Emulator, http, auth) -> None:
+    msg = await emu.control.send_message("group", "x")
+    body = {"msg_type": 7, "content": " ", "media": {"file_info": "made-up"}, "msg_id": msg["message_id"]}
+    _is_error(await http.post(f"{emu.api_url}/v2/groups/{GROUP}/messages", headers=auth, json=body), 400, 304082)
+    c2c_file = (await http.post(f"{emu.api_url}/v2/users/A11CE000000000000000000000000001/files", headers=auth,
+                                json={"file_type": 1, "url": "https://example.invalid/c.png"})).json()
+    body["media"] = {"file_info": c2c_file["file_info"]}
+    r = await http.post(f"{emu.api_url}/v2/groups/{GROUP}/messages", headers=auth, json=body)
+    _is_error(r, 400, 304082)
+    assert "c2c" in r.json()["message"]
+
+
+async def test_require_online_refuses_guild_sends_without_a_session(http) -> None:
+    from qgactor.emulator import open_emulator
+    from trio_websocket import open_websocket_url
+    async with open_emulator(require_online=True, proactive="allow") as e:
+        tok = (await http.post(e.token_url, json={"appId": e.appid, "clientSecret": e.secret})).json()["access_token"]
+        h = {"Authorization": f"QQBot {tok}"}
+        _is_error(await http.post(f"{e.api_url}/channels/{CH}/messages", headers=h, json={"content": "x"}), 400, 304018)
+        async with open_websocket_url(e.gateway_url) as ws:
+            gw = RawGateway(ws)
+            await gw.recv()
+            await gw.identify(f"QQBot {tok}")
+            r = await http.post(f"{e.api_url}/channels/{CH}/messages", headers=h, json={"content": "x"})
+            assert r.status_code == 200

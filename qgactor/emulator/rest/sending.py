@@ -58,6 +58,11 @@ async def send_message(p: Platform, req: Request, scene: str, target: dict[str, 
             _validate_guild(body)
         else:
             _validate_open(body)
+            if body.get("msg_type") == 7:
+                _check_media(p, scene, body["media"]["file_info"])
+        if p.config.require_online and scene in ("guild", "dm") and \
+                not any(s.connection is not None for s in p.sessions.sessions()):
+            raise PlatformError(400, 304018, "SESSION_NOT_EXIST: the bot must be connected to the gateway to send")
         rec, msg_seq = p.ledger.check(scene, target, body, now)
     except PlatformError as exc:
         p.outbox.append(scene=scene, target=target, method=req.method, path=req.path, body=body,
@@ -96,6 +101,15 @@ async def send_message(p: Platform, req: Request, scene: str, target: dict[str, 
                             response=answer, accepted=True)
     del entry
     return answer
+
+
+def _check_media(p: Platform, scene: str, file_info: str) -> None:
+    info = p.state["files"].get(file_info)
+    if info is None:
+        raise PlatformError(400, 304082, "upload media info fail: file_info was not issued by the files API")
+    if info["kind"] != scene:
+        raise PlatformError(400, 304082, f"upload media info fail: a {info['kind']} file_info cannot be "
+                            f"sent in {scene}; upload it to a {scene} target")
 
 
 async def _under_audit(p: Platform, req: Request, scene: str, target: dict[str, str | None],
