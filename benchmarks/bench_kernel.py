@@ -137,44 +137,35 @@ async def ask_concurrent(n: int, askers: int) -> tuple[float, float]:
     return total / t.wall, total / t.cpu
 
 
-async def idle_memory(n: int) -> tuple[float, float, float, float, float]:
-    """Bytes per idle actor (tracemalloc and RSS), spawn time, named teardown time."""
-    gc.collect()
-    tracemalloc.start()
-    base_traced = tracemalloc.get_traced_memory()[0]
-    tracemalloc.stop()
+async def idle_memory(n: int) -> tuple[float, float, float, Timer, Timer]:
+    """Bytes per idle actor (tracemalloc, RSS), spawn and named-teardown timers."""
     gc.collect()
     rss0 = _rss()
-    teardown = 0.0
     async with open_actor_nursery() as an:
-        t0 = time.perf_counter()
-        for i in range(n):
-            await an.spawn(Idle, name=f"idle-{i}")
-        spawn_dt = time.perf_counter() - t0
+        with Timer() as spawn:
+            for i in range(n):
+                await an.spawn(Idle, name=f"idle-{i}")
         gc.collect()
-        rss1 = _rss()
-        per_rss = (rss1 - rss0) / n
-        t1 = time.perf_counter()
-    teardown = time.perf_counter() - t1
+        per_rss = (_rss() - rss0) / n
+        teardown = Timer().__enter__()
+    teardown.__exit__()
     # tracemalloc separately (it slows allocation down, so not during the timed spawn)
+    m = min(n, 20_000)
     tracemalloc.start()
-    async with open_actor_nursery() as an:
-        m = min(n, 20_000)
+    async with open_actor_nursery(hibernate_after=None) as an:
         before = tracemalloc.get_traced_memory()[0]
         for i in range(m):
             await an.spawn(Idle, name=f"t-{i}")
         gc.collect()
         per_traced = (tracemalloc.get_traced_memory()[0] - before) / m
-        # the same actors after one message each: each now has a parked trio task (until the
-        # sweeper retires it after hibernate_after seconds)
-        refs = an.children
-        for r in refs:
+        # the same actors after one message each: now each has a parked trio task (until the
+        # sweeper retires it; hibernation is off in this system)
+        for r in an.children:
             await r.ask(None)
         gc.collect()
         per_awake = (tracemalloc.get_traced_memory()[0] - before) / m
     tracemalloc.stop()
-    del base_traced
-    return per_traced, per_awake, per_rss, spawn_dt, teardown
+    return per_traced, per_awake, per_rss, spawn, teardown
 
 
 def pct(xs: list[float], p: float) -> float:
@@ -212,13 +203,14 @@ async def main(quick: bool) -> None:
     conc = best([await ask_concurrent(n_ask, 16) for _ in range(rounds)])
     print(f"ask (16 askers)   : {conc[0]:11,.0f} /s wall     {conc[1]:11,.0f} /s cpu     "
           f"ratio to raw round trip: {conc[0] / raw_rt[0]:.2f}x wall")
-    per_traced, per_awake, per_rss, spawn_dt, teardown = await idle_memory(n_idle)
+    per_traced, per_awake, per_rss, spawn, teardown = await idle_memory(n_idle)
     print(f"idle actor memory : {per_traced:6.0f} B traced (20k actors)  {per_rss:6.0f} B RSS "
           f"({n_idle:,} actors)")
-    print(f"idle actor memory, with its task still parked after a message: {per_awake:6.0f} B "
+    print(f"idle actor memory, not hibernated, task parked after one message: {per_awake:6.0f} B "
           "traced (20k actors)")
-    print(f"spawn {n_idle:,} named actors: {spawn_dt:.3f} s ({n_idle / spawn_dt:,.0f}/s)")
-    print(f"teardown {n_idle:,} named actors: {teardown:.3f} s (leaving open_actor_nursery)")
+    print(f"spawn {n_idle:,} named actors   : {spawn.wall:.3f} s wall, {spawn.cpu:.3f} s cpu")
+    print(f"teardown {n_idle:,} named actors: {teardown.wall:.3f} s wall, {teardown.cpu:.3f} s cpu "
+          "(leaving open_actor_nursery)")
 
 
 if __name__ == "__main__":

@@ -2,7 +2,33 @@
 
 Actors (:class:`Actor`) run under supervisors in an actor system opened with
 :func:`open_actor_nursery`; they are addressed through :class:`ActorRef` and restarted per
-OTP-style :class:`ChildSpec`/:class:`Strategy`/:class:`Restart` rules with :class:`Backoff`.
+OTP-style :class:`ChildSpec`/:class:`Strategy`/:class:`Restart` rules with :class:`Backoff`::
+
+    async with open_actor_nursery(strategy=Strategy.ONE_FOR_ONE, max_restarts=3, within=5.0,
+                                  backoff=Backoff()) as an:
+        ref = await an.spawn(Counter, name="counter", restart=Restart.PERMANENT, shutdown=5.0,
+                             mailbox=Mailbox(capacity=1000, overflow=Overflow.BACKPRESSURE))
+        await ref.tell("inc")                  # waits only if the mailbox is full (BACKPRESSURE)
+        n = await ref.ask("get", timeout=1)    # receive()'s return value
+        dyn = await an.spawn(DynamicSupervisor, name="conversations")
+        conv = await dyn.get_or_start(key, Conversation, key, idle_timeout=300)
+
+Semantics in brief:
+
+* ``spawn`` returns once ``on_start`` finished; a factory/``on_start`` that raises is a crash.
+* A ref survives restarts; messages sent meanwhile wait in the bounded mailbox; the message
+  being handled at a crash becomes a dead letter (``an.dead_letters``) and an asker of it gets
+  :class:`ActorError`. ``tell``/``ask`` to a stopped actor raise :class:`ActorDead`; an ``ask``
+  still queued when its target stops fails with ``ActorDead`` at once.
+* Restart types: PERMANENT (always, also after ``ctx.stop()``), TRANSIENT (after a crash),
+  TEMPORARY (never). Strategies act only when the failed child is due to restart. More than
+  ``max_restarts`` in ``within`` seconds: children stopped in reverse order, the supervisor
+  crashes with :class:`RestartIntensityExceeded` (the root raises it from ``open_actor_nursery``).
+* Shutdown: reverse start order, each child gets its ``shutdown`` seconds, then is cancelled;
+  ``on_stop`` runs shielded. Linked children (``ctx.spawn``) stop before their parent.
+* Long-running loops belong in ``ctx.start_soon`` tasks started from ``on_start``.
+* ``ctx.watch(ref)`` delivers :class:`Down` once the ref is dead for good (not on restarts).
+* Idle actors hibernate without a trio task; this is invisible to them.
 """
 
 from qgactor.runtime.actor import Actor, ActorContext
