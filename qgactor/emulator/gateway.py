@@ -75,7 +75,7 @@ class GatewayConnection:
         self.out, self._out_recv = trio.open_memory_channel[Outgoing](cfg.replay_buffer + 10_000)
         self.session: GatewaySession | None = None
         self.hb_deadline = 0.0
-        self.close_code: int | None = None
+        self.close_code: int | None = None  # the server's close code, if the server closed
         self.heartbeats = 0
         self.closing = False
         self._nursery: trio.Nursery | None = None
@@ -169,8 +169,8 @@ class GatewayConnection:
             message = await self._receive()
             kind = message.get("type")
             if kind == "websocket.disconnect":
-                if self.close_code is None:
-                    self.close_code = message.get("code", 1000)
+                # a client-chosen close code never invalidates the session: only the
+                # platform's own closes follow the close-code table
                 return
             if kind != "websocket.receive":
                 continue

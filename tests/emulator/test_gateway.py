@@ -294,3 +294,12 @@ async def test_session_start_limit_counts_down_and_refuses(http) -> None:
             await gw.recv()
             await gw.send({"op": 2, "d": {"token": f"QQBot {tok}", "intents": 1}})
             assert await gw.closed_code() == 4008
+
+
+async def test_client_close_codes_keep_the_session(emu: Emulator, gateway, token: str) -> None:
+    async with gateway() as gw:
+        sid = (await gw.identify(f"QQBot {token}"))["d"]["session_id"]
+        await gw.ws.aclose(code=4004)  # a client may close with any code: the session stays
+    async with gateway() as gw:
+        await gw.send({"op": 6, "d": {"token": f"QQBot {token}", "session_id": sid, "seq": 1}})
+        assert (await gw.recv_dispatch())["t"] == "RESUMED"
