@@ -272,7 +272,10 @@ class Supervision:
     async def _restart_due(self) -> None:
         now = trio.current_time()
         # start in start order
-        due = [r for r in self.children if r in self._pending and r._restart_at <= now]
+        if self.strategy is Strategy.ONE_FOR_ONE:
+            due = [r for r in self._pending if r._restart_at <= now]
+        else:
+            due = [r for r in self.children if r in self._pending and r._restart_at <= now]
         for r in due:
             self._pending.pop(r, None)
             if r._state != RESTARTING or self._closed:

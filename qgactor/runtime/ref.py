@@ -391,14 +391,18 @@ class ActorRef:
         await checkpoint_if_cancelled()
         if len(self._q) < self._cap:
             self._append_and_wake(msg)
-        else:
-            await self._put_full(msg, is_ask=False)
-            return
-        await cancel_shielded_checkpoint()
+        elif await self._put_full(msg, is_ask=False):
+            return  # it blocked (and so yielded) until there was room
+        await cancel_shielded_checkpoint()  # a sender looping on a full mailbox must yield
 
-    async def _put_full(self, item: Any, *, is_ask: bool) -> None:
-        """Put into a full (or dead) mailbox according to the overflow policy."""
+    async def _put_full(self, item: Any, *, is_ask: bool) -> bool:
+        """Put into a full (or dead) mailbox according to the overflow policy.
+
+        Returns True if it blocked (BACKPRESSURE), False if it handled the item without
+        waiting. Raising paths yield first, so a sender retrying in a loop cannot starve others.
+        """
         if self._state == DEAD:
+            await cancel_shielded_checkpoint()
             raise self._dead_error()
         ov = self._overflow
         if ov is Overflow.BACKPRESSURE:
@@ -407,15 +411,16 @@ class ActorRef:
                 self._putters = deque()
             self._putters.append(p)
             await wait_task_rescheduled(p.abort)
-            return
+            return True
         if ov is Overflow.DROP_OLDEST:
             self._evict_oldest()
             self._append_and_wake(item)
-            return
+            return False
         if ov is Overflow.DROP_NEWEST and not is_ask:
             self._drop(item)
-            return
+            return False
         self._dropped += 1
+        await cancel_shielded_checkpoint()
         raise self._full_error()
 
     def _append_and_wake(self, item: Any) -> None:

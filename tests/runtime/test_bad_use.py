@@ -130,3 +130,35 @@ def test_mailbox_accounting_property(overflow: Overflow, capacity: int, n: int) 
                 assert seen == list(range(min(n, capacity)))
 
     trio.run(main)
+
+
+def test_classify_unwraps_groups() -> None:
+    from qgactor.runtime.incarnation import classify
+
+    cancelled = trio.Cancelled._create()  # type: ignore[attr-defined]
+    assert classify(BaseExceptionGroup("g", [cancelled])) == ("cancelled", None)
+    err = KeyError("k")
+    assert classify(ExceptionGroup("g", [ExceptionGroup("h", [err])])) == ("crash", err)
+    kind, e = classify(BaseExceptionGroup("g", [cancelled, err]))
+    assert kind == "crash" and e is err
+    kind, e = classify(ExceptionGroup("g", [err, ValueError("v")]))
+    assert kind == "crash" and isinstance(e, ExceptionGroup) and len(e.exceptions) == 2
+    kind, e = classify(BaseExceptionGroup("g", [KeyboardInterrupt()]))
+    assert kind == "fatal" and isinstance(e, KeyboardInterrupt)
+
+
+async def test_dead_letter_and_snapshot_reprs_hide_payloads() -> None:
+    class Crash(Actor):
+        async def receive(self, msg: Any) -> Any:
+            raise RuntimeError("handler failed")
+
+    async with open_actor_nursery(backoff=None) as an:
+        ref = await an.spawn(Crash, name="c")
+        await ref.tell({"token": "s3cr3t-token"})
+        while not an.dead_letters:
+            await trio.sleep(0.001)
+        letter = an.dead_letters[0]
+        assert letter.message == {"token": "s3cr3t-token"}  # kept for inspection...
+        assert "s3cr3t" not in repr(letter)  # ...but never printed
+        assert "s3cr3t" not in repr(an.snapshot())
+        assert "message_type=dict" in repr(letter)

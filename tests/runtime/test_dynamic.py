@@ -182,3 +182,22 @@ async def test_idle_actor_hibernates_and_wakes(autojump_clock: trio.testing.Mock
         assert await ref.ask("x") == 2
         assert ref.tell_nowait("y") and await ref.ask("x") == 4
         assert ref.snapshot().state == "running" and ref.processed == 4
+
+
+async def test_message_racing_the_sweeper_is_not_lost() -> None:
+    from qgactor.runtime.incarnation import retire
+
+    class Echo(Actor):
+        async def receive(self, msg: Any) -> Any:
+            return msg
+
+    async with open_actor_nursery() as an:
+        ref = await an.spawn(Echo, name="e")
+        assert await ref.ask(1) == 1
+        assert retire(ref)  # the sweeper retires the parked task...
+        assert ref.tell_nowait("raced")  # ...and a message arrives before that task ran
+        assert await ref.ask(2) == 2
+        assert ref.processed == 3
+        assert retire(ref)
+        await an.stop(ref)  # a stop racing the retirement
+        assert not ref.alive

@@ -250,3 +250,21 @@ async def test_late_reply_is_dropped_without_harming_replier() -> None:
 def test_mailbox_validation() -> None:
     with pytest.raises(ValueError):
         Mailbox(capacity=0)
+
+
+@pytest.mark.parametrize("overflow", [Overflow.DROP_NEWEST, Overflow.DROP_OLDEST, Overflow.FAIL])
+async def test_sender_looping_on_full_mailbox_does_not_starve_the_actor(overflow: Overflow) -> None:
+    class Counter(Actor):
+        async def receive(self, msg: Any) -> Any:
+            return msg
+
+    async with open_actor_nursery() as an:
+        ref = await an.spawn(Counter, name="c", mailbox=Mailbox(capacity=1, overflow=overflow))
+        for i in range(2000):
+            try:
+                await ref.tell(i)
+            except MailboxFull:
+                pass
+        # every tell is a checkpoint, so the actor ran in between instead of only at the end
+        assert ref.processed > 100
+        assert ref.processed + ref.dropped + ref.mailbox_depth == 2000
