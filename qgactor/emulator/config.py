@@ -13,8 +13,9 @@ import attrs
 __all__ = ["EmulatorConfig", "ProactivePolicy"]
 
 
-#: How proactive (non-reply) sends are treated (spec 6.10: discontinued 2025-04-21).
-ProactivePolicy = str  # "quota" | "allow" | "deny"
+#: How proactive (non-reply) sends are treated (spec 6.10: discontinued 2025-04-21):
+#: ``"quota"`` | ``"allow"`` | ``"deny"``.
+ProactivePolicy = str
 
 
 @attrs.define(slots=True)
@@ -73,9 +74,13 @@ class EmulatorConfig:
 
     # --- passive replies (spec 6.10) -----------------------------------------------
     reply_window_guild: float = 300.0
+    """Seconds a guild message/event id can be replied to (5 min)."""
     reply_window_dm: float = 300.0
+    """Seconds a guild DM id can be replied to (5 min)."""
     reply_window_group: float = 300.0
+    """Seconds a group message/event id can be replied to (5 min)."""
     reply_window_c2c: float = 3600.0
+    """Seconds a C2C message/event id can be replied to (60 min per send.md; botpy says 5)."""
     replies_per_msg: int = 5
     """Replies allowed per msg_id/event_id for group and C2C."""
     proactive: ProactivePolicy = "quota"
@@ -98,7 +103,9 @@ class EmulatorConfig:
     webhook_retries: int = 3
     """Extra attempts after a non-2xx answer or ``{"op":12,"d":1}``."""
     webhook_retry_delay: float = 0.2
+    """Seconds between webhook attempts."""
     webhook_timeout: float = 5.0
+    """Seconds to wait for the bot's answer to one webhook POST."""
 
     # --- misc ----------------------------------------------------------------------
     max_body: int = 20 * 1024 * 1024
@@ -107,6 +114,26 @@ class EmulatorConfig:
     """Seed for ids and fault rates (deterministic runs)."""
     outbox_limit: int = 100_000
     """Outbox entries kept (oldest dropped first)."""
+
+    def __attrs_post_init__(self) -> None:
+        """Reject values that cannot work, saying which field and what is allowed.
+
+        Raises ``ValueError``.
+        """
+        if self.proactive not in ("quota", "allow", "deny"):
+            raise ValueError(f"proactive must be 'quota', 'allow' or 'deny', not {self.proactive!r}")
+        if self.resume_unknown_session not in ("op9", "4006"):
+            raise ValueError("resume_unknown_session must be 'op9' or '4006'")
+        if self.heartbeat_interval_ms <= 0:
+            raise ValueError("heartbeat_interval_ms must be positive")
+        if self.replay_buffer < 1:
+            raise ValueError("replay_buffer must be at least 1")
+        if not 0 <= self.port <= 65535:
+            raise ValueError(f"port {self.port} is not a TCP port (0 picks a free one)")
+        if self.token_overlap < 0 or self.token_lifetime <= self.token_overlap:
+            raise ValueError("token_lifetime must be larger than token_overlap (>= 0)")
+        if self.max_shards < 1 or self.recommended_shards < 1:
+            raise ValueError("max_shards and recommended_shards must be at least 1")
 
     def heartbeat_timeout_seconds(self) -> float:
         """The effective heartbeat timeout in seconds."""

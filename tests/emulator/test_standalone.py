@@ -77,3 +77,11 @@ async def test_custom_world(tmp_path: Path) -> None:
         assert ev["d"]["guild_id"] == "123" and ev["d"]["channel_id"] == "5"
         g = await emu.control.send_message("group", "hi")
         assert g["d"]["group_openid"] == "GG" and len(g["d"]["author"]["member_openid"]) == 32
+
+
+def test_config_rejects_impossible_values() -> None:
+    from qgactor.emulator import EmulatorConfig
+    for bad in ({"proactive": "sometimes"}, {"resume_unknown_session": "x"}, {"heartbeat_interval_ms": 0},
+                {"replay_buffer": 0}, {"port": 70000}, {"token_lifetime": 10, "token_overlap": 60}):
+        with pytest.raises(ValueError):
+            EmulatorConfig(**bad)
