@@ -126,6 +126,7 @@ class Lifecycle:
 
     def register(self, slot: PluginSlot, version: Version) -> None:
         """Swap the slot's registrations to ``version``; raises PluginLoadError."""
+        before = self.m.registry.intents()
         try:
             register_version(slot, version, registry=self.m.registry, bus=self.m.bus,
                              tools=self.m.tools)
@@ -133,6 +134,11 @@ class Lifecycle:
             raise PluginLoadError(
                 f"plugin {slot.name!r}: cannot register its components: "
                 f"{type(exc).__name__}: {exc}") from exc
+        added = self.m.registry.intents() & ~before
+        if added and self.host is not None and getattr(self.m.bot, "settings", None) is not None \
+                and getattr(self.m.bot.settings, "intents", None) is None:
+            log.warning("plugin %s handles events whose intents (%s) were not subscribed when "
+                        "the bot connected; restart the bot to receive them", slot.name, added)
 
     def unregister(self, slot: PluginSlot) -> None:
         """Remove the slot's registrations."""
@@ -196,7 +202,8 @@ class Lifecycle:
             worker_name = f"plugin:{name}:worker"
             spec = Supervisor.spec(
                 f"plugin:{name}",
-                [ChildSpec(PluginWorker, args=(name,), name=worker_name, shutdown=2.0)],
+                [ChildSpec(PluginWorker, args=(name, self._thread_limiter), name=worker_name,
+                           shutdown=2.0)],
                 strategy=Strategy.ONE_FOR_ONE, max_restarts=self.m.max_restarts,
                 within=self.m.within, backoff=self.m.backoff,
             )
@@ -218,6 +225,11 @@ class Lifecycle:
         slot.open()
         log.info("plugin %s %s loaded", name, slot.manifest.version)
         await self._emit("plugin.loaded", name=name, version=slot.manifest.version)
+
+    def _thread_limiter(self) -> trio.CapacityLimiter | None:
+        """The running bot's limiter for plain ``def`` handlers (None: trio's default)."""
+        services = getattr(self.m.bot, "services", None)
+        return getattr(services, "thread_limiter", None)
 
     async def _stop_supervisor(self, slot: PluginSlot) -> None:
         sup = slot.supervisor

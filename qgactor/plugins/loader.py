@@ -130,10 +130,12 @@ class PluginImporter(importlib.abc.MetaPathFinder):
     empty namespace package in ``sys.modules`` and this finder on ``sys.meta_path``.
     """
 
-    def __init__(self, namespace: str = DEFAULT_NAMESPACE) -> None:
+    def __init__(self, namespace: str = DEFAULT_NAMESPACE, *, auto: bool = False) -> None:
         if not namespace.isidentifier():
             raise ValueError(f"namespace {namespace!r} must be a Python identifier")
         self.namespace = namespace
+        self.auto = auto
+        """If the namespace is taken at install time, use ``<namespace>_2``, ``_3``, ..."""
         self._sources: dict[str, PluginSource] = {}
         self._installed = False
 
@@ -142,6 +144,11 @@ class PluginImporter(importlib.abc.MetaPathFinder):
         """Register the namespace; raises RuntimeError if another importer already uses it."""
         if self._installed:
             return
+        if self.auto:
+            base, n = self.namespace, 1
+            while self.namespace in sys.modules:
+                n += 1
+                self.namespace = f"{base}_{n}"
         if self.namespace in sys.modules:
             raise RuntimeError(
                 f"module namespace {self.namespace!r} is already in use; give each "

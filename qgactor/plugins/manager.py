@@ -86,7 +86,9 @@ class PluginManager:
         config_dir: where ``NAME.toml`` plugin configs live (default: ``plugins_dir``).
         state_file: where enabled/disabled state persists (default:
             ``plugins_dir/.plugins-state.toml``).
-        namespace: module namespace plugin code is imported under (one per manager).
+        namespace: module namespace plugin code is imported under (one per manager; default
+            ``qgactor_plugins``, or ``qgactor_plugins_N`` if another manager in this process
+            holds it).
         bus, cache: share an event bus or tool cache (default: new ones).
         max_restarts, within, backoff: restart intensity of each ``plugin:NAME`` supervisor;
             past it the plugin is disabled (state ``crashed``).
@@ -103,7 +105,7 @@ class PluginManager:
         registry: ComponentRegistry | None = None,
         config_dir: Path | str | None = None,
         state_file: Path | str | None = None,
-        namespace: str = DEFAULT_NAMESPACE,
+        namespace: str | None = None,
         bus: EventBus | None = None,
         cache: ToolCache | None = None,
         max_restarts: int = 3,
@@ -121,7 +123,7 @@ class PluginManager:
         self.state = PluginStateFile(
             Path(state_file) if state_file is not None else self.plugins_dir / DEFAULT_STATE_FILE
         )
-        self.importer = PluginImporter(namespace)
+        self.importer = PluginImporter(namespace or DEFAULT_NAMESPACE, auto=namespace is None)
         self.bus = bus if bus is not None else EventBus()
         self.cache = cache if cache is not None else ToolCache()
         self.max_restarts = max_restarts

@@ -82,13 +82,16 @@ class Invoke:
     pending: Pending
 
 
-async def call_maybe_sync(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
-    """Await ``fn(...)`` if it is async; run a plain function in a worker thread."""
+async def call_maybe_sync(fn: Callable[..., Any], *args: Any,
+                          _limiter: trio.CapacityLimiter | None = None, **kwargs: Any) -> Any:
+    """Await ``fn(...)`` if it is async; run a plain function in a worker thread (bounded by
+    ``_limiter`` if given, e.g. the bot's handler thread limiter)."""
     if inspect.iscoroutinefunction(fn) or inspect.iscoroutinefunction(
         getattr(fn, "__func__", None)
     ):
         return await fn(*args, **kwargs)
-    result = await trio.to_thread.run_sync(functools.partial(fn, *args, **kwargs))
+    result = await trio.to_thread.run_sync(functools.partial(fn, *args, **kwargs),
+                                           limiter=_limiter, abandon_on_cancel=True)
     if inspect.isawaitable(result):
         return await result
     return result
@@ -97,8 +100,11 @@ async def call_maybe_sync(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> 
 class PluginWorker(Actor):
     """Runs handler calls of one plugin; a raising handler crashes it (see module doc)."""
 
-    def __init__(self, plugin: str) -> None:
+    def __init__(
+        self, plugin: str, limiter: Callable[[], trio.CapacityLimiter | None] | None = None
+    ) -> None:
         self.plugin = plugin
+        self.limiter = limiter
 
     async def receive(self, msg: Any) -> Any:
         """Start an :class:`Invoke` as a task of this incarnation; ignore anything else."""
@@ -120,7 +126,8 @@ class PluginWorker(Actor):
 
     async def _run(self, inv: Invoke) -> None:
         try:
-            result = await call_maybe_sync(inv.fn, *inv.args, **inv.kwargs)
+            limiter = self.limiter() if self.limiter is not None else None
+            result = await call_maybe_sync(inv.fn, *inv.args, _limiter=limiter, **inv.kwargs)
         except ConversationError as exc:
             # a user walking away (timeout) or a conversation ending is not a plugin bug
             log.info("plugin %s: %s: %s", self.plugin, inv.pending.label, exc)

@@ -175,6 +175,10 @@ async def test_crash_loop_disabled_other_plugin_keeps_answering(tmp_path: Path) 
             @command("ping")
             async def ping(self, msg):
                 await msg.reply("pong " + msg.rest)
+            @command("syncping")
+            def syncping(self, msg):
+                """A plain def handler: runs in a worker thread, msg.reply blocks."""
+                msg.reply("sync pong " + msg.rest)
         ''')
     async with bot_with_plugins(plugins_dir, max_restarts=2, within=60) as (emu, bot, m):
         # two handler failures inside one incarnation count as one crash, so keep poking
@@ -188,6 +192,7 @@ async def test_crash_loop_disabled_other_plugin_keeps_answering(tmp_path: Path) 
         assert m.slots["crashy"].supervisor is None
         assert "boom on purpose" in m.info("crashy").reason
         assert await ask(emu, "/ping after") == "pong after"
+        assert await ask(emu, "/syncping x") == "sync pong x"
         assert bot.snapshot() is not None
         names = _names(bot.snapshot())
         assert "plugin:ping" in names and "plugin:crashy" not in names

@@ -94,3 +94,11 @@ def test_namespace_in_use_is_an_error(importer) -> None:
     other = PluginImporter(importer.namespace)
     with pytest.raises(RuntimeError, match="already in use"):
         other.install()
+
+
+def test_auto_namespace_picks_a_free_one() -> None:
+    first = PluginImporter("qgp_auto_ns", auto=True)
+    second = PluginImporter("qgp_auto_ns", auto=True)
+    with first, second:
+        assert (first.namespace, second.namespace) == ("qgp_auto_ns", "qgp_auto_ns_2")
+    assert "qgp_auto_ns" not in sys.modules and "qgp_auto_ns_2" not in sys.modules

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 import trio
 
 from qgactor.plugins import PluginManager
@@ -153,6 +154,7 @@ async def test_crash_loop_disables_only_that_plugin(plugins_dir: Path) -> None:
 
 
 SLOW_UNLOAD = '''
+import pytest
 import trio
 from qgactor.plugins import Plugin, command
 class Slow(Plugin):
@@ -206,3 +208,82 @@ async def test_tool_cache_bucket_and_cleared_on_reload(plugins_dir: Path) -> Non
         assert (await m.reload("weather")).ok
         assert await m.call_tool("weather.lookup", city="Shenzhen") != first
         assert m.bot.log == ["Shenzhen", "Beijing", "Shenzhen"]
+
+
+async def test_every_component_kind_registered_and_removed_together(plugins_dir: Path) -> None:
+    write_plugin(plugins_dir, "kinds", '''
+        from qgactor.plugins import Plugin, command, on_event, schedule, tool
+        class Kinds(Plugin):
+            @command("k", regex=r"^kk+$", description="the k command")
+            async def k(self, msg):
+                return "cmd"
+            @on_event("GUILD_MEMBER_ADD")
+            async def joined(self, ev):
+                return "joined"
+            @on_event(family="group_message")
+            def group(self, msg):          # plain def: runs in a worker thread
+                return "group"
+            @schedule(interval=30)
+            async def tick(self, job):
+                return "tick"
+            @schedule(cron="0 9 * * *")
+            async def morning(self, job):
+                return "morning"
+            @tool()
+            async def add(self, a, b):
+                return a + b
+            @tool()
+            async def fails(self):
+                raise ValueError("tool bug")
+        ''')
+    async with running_manager(plugins_dir) as m:
+        reg = m.registry
+        assert [c.name for c in reg.commands] == ["k"]
+        assert reg.commands[0].match("kkk") is not None
+        assert {h.name for h in reg.handlers} == {"kinds.joined", "kinds.group"}
+        assert {j.name: j.kind for j in reg.jobs} == {"kinds.tick": "interval",
+                                                        "kinds.morning": "cron"}
+        handler = next(h for h in reg.handlers if h.name == "kinds.group")
+        assert await handler.fn(None) == "group"
+        job = next(j for j in reg.jobs if j.name == "kinds.tick")
+        assert await job.fn(None) == "tick"
+        assert await m.call_tool("kinds.add", a=2, b=3) == 5
+        from qgactor.plugins import HandlerFailed
+        with pytest.raises(HandlerFailed, match="tool bug"):
+            await m.call_tool("kinds.fails")
+        with pytest.raises(LookupError, match="kinds.add"):
+            await m.call_tool("kinds.nope")
+        info = m.info("kinds")
+        assert [(c.name, c.words, c.patterns, c.description) for c in info.commands] == [
+            ("k", ("k",), ("^kk+$",), "the k command")]
+        await m.disable("kinds")
+        assert reg.owned_by("kinds") == [] and m.tools == {}
+
+
+async def test_bad_plugin_definitions_fail_with_clear_reasons(plugins_dir: Path) -> None:
+    write_plugin(plugins_dir, "two", '''
+        from qgactor.plugins import Plugin
+        class A(Plugin): pass
+        class B(Plugin): pass
+        ''')
+    write_plugin(plugins_dir, "none", "X = 1\n")
+    write_plugin(plugins_dir, "badcfg", '''
+        from qgactor.plugins import Plugin
+        class P(Plugin):
+            class Config:       # not an attrs class
+                x = 1
+        ''')
+    write_plugin(plugins_dir, "badregex", '''
+        from qgactor.plugins import Plugin, command
+        class P(Plugin):
+            @command(regex="(unclosed")
+            async def c(self, msg): ...
+        ''')
+    async with running_manager(plugins_dir) as m:
+        info = {i.name: i for i in m.list()}
+        assert all(i.state == "failed" for i in info.values()), info
+        assert "exactly one Plugin subclass" in info["two"].reason and "A, B" in info["two"].reason
+        assert "found none" in info["none"].reason
+        assert "attrs class" in info["badcfg"].reason
+        assert "invalid command regex" in info["badregex"].reason
+        assert m.registry.commands == ()
