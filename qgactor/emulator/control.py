@@ -1,7 +1,31 @@
 """The control API under ``/_emulator/`` (HTTP, so tests in any language can drive it).
 
-Inject user messages and events, read and wait on the outbox, inject faults, move the
-platform clock, configure webhook delivery and inspect gateway sessions.
+No authentication; JSON in and out; errors are ``{"code", "message"}`` like the platform's.
+
+=======  ===========================  ==========================================================
+method   path                         body / answer
+=======  ===========================  ==========================================================
+GET      /_emulator/info              URLs, appid, secret, public key, world ids
+POST     /_emulator/messages          ``{scene, content, at_bot, user, channel|guild|group,
+                                      mentions, attachments, extra}`` -> ``{t, id, d, sessions,
+                                      message_id, event_id}``
+POST     /_emulator/messages/burst    ``{count, scene, content, ...}`` -> first/last event ids
+POST     /_emulator/events            ``{name, data, raw, shard_key}`` -> ``{t, id, d, sessions}``
+GET      /_emulator/events            recent envelopes
+GET      /_emulator/outbox            query ``scene, reply_to, after, accepted(true|false|any),
+                                      contains, target`` -> entries
+POST     /_emulator/outbox/wait       same filters + ``timeout`` -> first entry, or 408
+DELETE   /_emulator/outbox            clear
+GET      /_emulator/sessions          sessions, connections, session_start_limit
+POST     /_emulator/sessions/wait     ``{count, timeout}`` -> sessions, or 408
+POST     /_emulator/faults            ``{kind: drop|reconnect|invalid_session|close|stop_acks|
+                                      resume_acks|rest|audit, ...}``
+DELETE   /_emulator/faults            clear every fault
+POST     /_emulator/clock/advance     ``{seconds}`` moves the platform clock forward
+POST     /_emulator/webhook           ``{url, validate}`` (op 13 first unless validate=false)
+GET      /_emulator/webhook           delivery records
+POST     /_emulator/webhook/wait      ``{timeout}`` waits until the delivery queue is empty
+=======  ===========================  ==========================================================
 """
 
 from __future__ import annotations

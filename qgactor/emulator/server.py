@@ -122,8 +122,20 @@ async def serve_emulator(platform: Platform, *, bound: tuple[HypercornConfig, So
                                             hc, sockets=sockets))
         platform.base_url = binds[0].rstrip("/")
         nursery.start_soon(platform.webhook.run)
+        if platform.webhook.url:
+            nursery.start_soon(_validate_configured_webhook, platform)
         log.info("emulator listening on %s (appid %s)", platform.base_url, platform.world.appid)
         task_status.started(platform.base_url)
+
+
+async def _validate_configured_webhook(platform: Platform) -> None:
+    url = platform.webhook.url
+    assert url is not None
+    result = await platform.webhook.validate(url)
+    if result["ok"]:
+        log.info("webhook %s validated (op 13)", url)
+    else:
+        log.warning("webhook %s failed the op 13 validation (%s); delivering anyway", url, result["detail"])
 
 
 @asynccontextmanager

@@ -153,3 +153,20 @@ async def test_validation_failure_is_reported(emu: Emulator, bot_side) -> None:
     # an unreachable URL fails cleanly too
     with pytest.raises(ControlError):
         await emu.control.set_webhook("http://127.0.0.1:9/nothing")
+
+
+async def test_webhook_url_from_config_is_validated_and_used() -> None:
+    from qgactor.emulator import World, open_emulator
+    secret = World.load().secret
+    bot = BotSide(secret)
+    cfg = Config()
+    cfg.bind = ["127.0.0.1:0"]
+    cfg.accesslog = None
+    async with trio.open_nursery() as n:
+        binds = await n.start(partial(serve, bot, cfg))
+        async with open_emulator(webhook_url=binds[0] + "/") as emu:
+            sent = await emu.control.send_message("guild", "configured")
+            deliveries = await emu.control.webhook_deliveries(wait=5)
+            assert deliveries and deliveries[-1]["delivered"]
+            assert bot.received[-1]["id"] == sent["event_id"] and bot.bad_signatures == 0
+        n.cancel_scope.cancel()
