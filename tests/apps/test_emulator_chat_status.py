@@ -14,7 +14,7 @@ import httpx
 import trio
 import trio_websocket
 
-from conftest import QGACTOR, REPO, qgactor_env, run_qgactor
+from apps_helpers import QGACTOR, REPO, qgactor_env, run_qgactor
 from qgactor import Bot
 from qgactor.testing import point_at_emulator
 

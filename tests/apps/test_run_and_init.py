@@ -8,7 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from conftest import REPO, qgactor_env
+from apps_helpers import REPO, qgactor_env
 
 ACTORS = """
 [[actors]]
