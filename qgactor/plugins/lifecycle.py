@@ -1,24 +1,11 @@
-"""Load, activate, deactivate, reload and crash handling of plugins (the manager's engine).
+"""Load, activate, deactivate and crash handling of plugins (the manager's engine).
 
-Reload of plugin P with (transitive) dependents D1..Dn:
-
-1. re-read P's manifest and check its needs; import P's new code and build the new version
-   while the old one keeps serving. An import, definition or config error stops here: the
-   old modules are put back and nothing else changed.
-2. hold the gates of P and D* (their events wait, bounded), deactivate D* (reverse order) and
-   P: in-flight calls finish (bounded), their supervisors stop, ``on_unload`` runs, caches are
-   cleared.
-3. register the new P (one synchronous swap) and activate it (``on_load``, supervisor). If
-   that fails, the old version is restored (modules, a fresh instance of the old class) and
-   activated instead, and the result says why.
-4. re-import and re-activate D* in load order; open the gates: waiting events run on the
-   new versions.
+The reload sequence lives in :mod:`qgactor.plugins.reloading`.
 """
 
 from __future__ import annotations
 
 import logging
-import time
 from typing import TYPE_CHECKING, Any
 
 import attrs
@@ -27,7 +14,6 @@ import trio
 from qgactor.config.errors import ConfigError
 from qgactor.config.file import ConfigFile
 from qgactor.plugins.components import register_version, unregister
-from qgactor.plugins.dependencies import check_requirements
 from qgactor.plugins.info import ReloadResult
 from qgactor.plugins.loader import PluginImportError, classes_defined_in, discover
 from qgactor.plugins.plugin import Plugin, PluginContext, PluginDefinitionError
@@ -366,92 +352,12 @@ class Lifecycle:
 
     # -- reload ----------------------------------------------------------------------------
     async def reload(self, name: str) -> ReloadResult:
-        """See the module docstring."""
-        t0 = time.perf_counter()
+        """Reload one plugin and its dependents (see :mod:`qgactor.plugins.reloading`)."""
+        from qgactor.plugins.reloading import reload_plugin
 
-        def result(ok: bool, error: str = "", reloaded: tuple[str, ...] = ()) -> ReloadResult:
-            if error:
-                log.error("reload of plugin %s failed: %s", name, error)
-            return ReloadResult(name, ok, error, reloaded, time.perf_counter() - t0)
+        return await reload_plugin(self, name)
 
-        self._require_host()
-        sources, errors = discover(self.m.plugins_dir)
-        if name in errors:
-            return result(False, errors[name])
-        if name not in self.m.slots or name not in sources:
-            changed = await self.rescan()
-            slot = self.m.slots.get(name)
-            ok = slot is not None and slot.state is PluginState.LOADED
-            return result(ok, "" if ok or slot is None else slot.reason, tuple(changed))
-        slot = self.m.slots[name]
-        if slot.state is PluginState.DISABLED:
-            return result(False, f"plugin {name!r} is disabled; enable it first")
-        new_source = sources[name]
-        if slot.version is None or slot.state is not PluginState.LOADED:
-            slot.source = new_source
-            slot.state, slot.reason = PluginState.UNLOADED, ""
-            if slot.version is not None:
-                self.unregister(slot)
-            await self.load_pending()
-            ok = slot.state is PluginState.LOADED
-            if ok:
-                slot.reloads += 1
-            return result(ok, slot.reason, (name,))
-        problems = check_requirements(new_source.manifest,
-                                      qgactor_version=self.m.qgactor_version)
-        problems_text = [str(p) for p in problems] + [
-            f"needs plugin {d!r} which is not loaded" for d in new_source.manifest.dependencies
-            if d not in self.m.slots or self.m.slots[d].state is not PluginState.LOADED]
-        if problems_text:
-            return result(False, "; ".join(problems_text))
-
-        old_version, old_source = slot.version, slot.source
-        slot.source = new_source
-        try:
-            new_version = self.prepare(slot)
-        except PluginLoadError as exc:
-            slot.source = old_source
-            self.m.importer.set_source(old_source)
-            self.m.importer.restore(name, old_version.modules)
-            return result(False, str(exc))
-
-        dependents = [self.m.slots[d] for d in self.m.dependents(name)
-                      if self.m.slots[d].state is PluginState.LOADED]
-        for s in (slot, *dependents):
-            s.hold()
-        for d in reversed(dependents):
-            await self.deactivate(d, f"dependency {name} reloading", keep_gates=True)
-        await self.deactivate(slot, "reloading", keep_gates=True)
-        error = ""
-        try:
-            self.register(slot, new_version)
-            await self.activate(slot)
-        except PluginLoadError as exc:
-            error = str(exc)
-            slot.source = old_source
-            self.m.importer.set_source(old_source)
-            self.m.importer.restore(name, old_version.modules)
-            await self._bring_back(slot, old_version)
-        reloaded = [name]
-        for d in dependents:
-            old_d = d.version
-            try:
-                self.register(d, self.prepare(d))
-                await self.activate(d)
-                reloaded.append(d.name)
-            except PluginLoadError as exc:
-                log.error("dependent plugin %s could not reload: %s", d.name, exc)
-                if old_d is not None:
-                    self.m.importer.restore(d.name, old_d.modules)
-                    await self._bring_back(d, old_d)
-        for s in (slot, *dependents):
-            s.open()
-        if not error:
-            slot.reloads += 1
-            log.info("plugin %s reloaded in %.1f ms", name, (time.perf_counter() - t0) * 1000)
-        return result(not error, error, tuple(reloaded))
-
-    async def _bring_back(self, slot: PluginSlot, old: Version) -> None:
+    async def bring_back(self, slot: PluginSlot, old: Version) -> None:
         """Re-activate a fresh instance of an old version after a failed reload."""
         try:
             version = self.prepare(slot, reuse=old)

@@ -8,7 +8,8 @@ its gate opens). Unloading runs the other way, after in-flight calls finish (bou
 
 Control operations (``enable``, ``disable``, ``reload``, ``rescan``) are serialised by a lock
 and need the ``plugins`` host actor to be running (``bot.add_service(manager.service_spec())``,
-done by :meth:`attach`). The reload and crash logic lives in :mod:`qgactor.plugins.lifecycle`.
+done by :meth:`attach`). Load/unload and crash handling live in :mod:`qgactor.plugins.lifecycle`,
+the reload sequence in :mod:`qgactor.plugins.reloading`.
 """
 
 from __future__ import annotations

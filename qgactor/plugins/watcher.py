@@ -140,6 +140,10 @@ class PluginWatcher(Actor):
             if not self._content_changed(name, code_changed=name in code,
                                          config_changed=name in config):
                 continue
+            if slot.state.value == "disabled":
+                log.info("plugin %s changed on disk; it is disabled, so nothing is loaded", name)
+                self._remember(name)
+                continue
             if not slot.manifest.allow_hot_reload:
                 log.warning("plugin %s changed on disk but its manifest says allow_hot_reload = "
                             "false: restart the bot to load the new version", name)
