@@ -144,7 +144,12 @@ class GatewayConnection:
                 assert self._nursery is not None
                 self._nursery.cancel_scope.cancel()
                 return
-        await self._send({"type": "websocket.close", "code": code, "reason": reason[:120]})
+        with trio.move_on_after(2.0) as scope:
+            await self._send({"type": "websocket.close", "code": code, "reason": reason[:120]})
+        if scope.cancelled_caught:
+            # the peer does not read (the socket buffer is full): drop the connection instead
+            log.info("gateway: close frame %d could not be sent in time; dropping", code)
+            await _abort_transport(self._send)
         assert self._nursery is not None
         self._nursery.cancel_scope.cancel()
 
@@ -161,7 +166,8 @@ class GatewayConnection:
             if trio.current_time() >= self.hb_deadline:
                 log.info("gateway: no heartbeat within %.3gs, closing 4009",
                          self.platform.config.heartbeat_timeout_seconds())
-                self.close(4009, "heartbeat timeout: connection expired, resume")
+                # close at once: queued frames stay in the session's replay buffer
+                self.close_now(4009, "heartbeat timeout: connection expired, resume")
                 return
 
     async def _reader(self) -> None:

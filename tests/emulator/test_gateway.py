@@ -303,3 +303,19 @@ async def test_client_close_codes_keep_the_session(emu: Emulator, gateway, token
     async with gateway() as gw:
         await gw.send({"op": 6, "d": {"token": f"QQBot {token}", "session_id": sid, "seq": 1}})
         assert (await gw.recv_dispatch())["t"] == "RESUMED"
+
+
+async def test_a_client_that_stops_reading_is_closed_and_nothing_blocks(http) -> None:
+    async with open_emulator(heartbeat_interval_ms=200, replay_buffer=100) as e:
+        tok = (await http.post(e.token_url, json={"appId": e.appid, "clientSecret": e.secret})).json()["access_token"]
+        from trio_websocket import open_websocket_url
+        async with open_websocket_url(e.gateway_url) as ws:
+            gw = RawGateway(ws)
+            await gw.recv()
+            sid = (await gw.identify(f"QQBot {tok}"))["d"]["session_id"]
+            # stop reading and heartbeating; push far more than the socket buffers hold
+            with trio.fail_after(20):
+                await e.control.send_burst(15000, "group", content="x" * 400)
+            sessions = {s["session_id"]: s for s in (await e.control.sessions())["sessions"]}
+            assert sessions[sid]["connected"] is False and sessions[sid]["seq"] == 15001
+            assert (await e.control.info())["appid"] == e.appid  # still serving
