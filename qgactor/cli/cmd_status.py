@@ -50,7 +50,7 @@ def render_tree(tree: Any) -> str:
         state = str(_field(node, "state", "status", default="?"))
         depth = _field(node, "mailbox_depth", "mailbox", "queued", default="")
         capacity = _field(node, "mailbox_capacity", "capacity", default=None)
-        mailbox = f"{depth}/{capacity}" if capacity not in (None, "") else str(depth)
+        mailbox = f"{depth}/{capacity}" if capacity not in (None, "", 0) else ("-" if depth in (0, "") else str(depth))
         processed = str(_field(node, "processed", "messages_processed", default=""))
         restarts = str(_field(node, "restarts", "restart_count", default=""))
         error = _field(node, "last_error", "error", default="") or ""

@@ -23,3 +23,17 @@ def qgactor_exe() -> Path:
     if not QGACTOR.exists():
         pytest.fail(f"{QGACTOR} is missing: install the package (pip install -e .)")
     return QGACTOR
+
+
+@pytest.fixture(autouse=True)
+def _restore_logging():
+    """In-process ``main()`` calls install log handlers on the root logger; remove them after."""
+    import logging
+
+    root = logging.getLogger()
+    level = root.level
+    yield
+    for handler in [h for h in root.handlers if getattr(h, "_qgactor", False)]:
+        root.removeHandler(handler)
+        handler.close()
+    root.setLevel(level)

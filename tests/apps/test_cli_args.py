@@ -98,3 +98,25 @@ def test_status_and_chat_without_a_running_bot(capsys, tmp_path: Path) -> None:
     assert code == 4 and "no running bot" in err and "qgactor run" in err
     code, _, err = call(capsys, "chat", "-C", str(tmp_path))
     assert code == 4 and "no running emulator" in err
+
+
+def test_logs_coloured_on_request_and_json_lines_to_a_file(capsys, tmp_path: Path) -> None:
+    import json
+    import logging
+
+    from qgactor.cli.logs import ColourFormatter, RedactSecrets
+
+    record = logging.LogRecord("qgactor.x", logging.INFO, __file__, 1, "hello %s", ("world",), None)
+    assert "\x1b[32mINFO" in ColourFormatter(colour=True).format(record)
+    assert "\x1b" not in ColourFormatter(colour=False).format(record)
+    log_file = tmp_path / "logs" / "qgactor.jsonl"
+    code, _, err = call(capsys, "--log-json", str(log_file), "--color", "never", "init", str(tmp_path / "p"))
+    assert code == 0
+    lines = [json.loads(line) for line in log_file.read_text(encoding="utf-8").splitlines()]
+    assert any("qgactor.toml" in entry["message"] and entry["level"] == "INFO" for entry in lines)
+    assert {"ts", "level", "logger", "message"} <= set(lines[0])
+    assert "\x1b" not in err
+    redact = RedactSecrets(["s3cr3t-value"])
+    leaky = logging.LogRecord("x", logging.ERROR, __file__, 1, "token=%s", ("s3cr3t-value",), None)
+    redact.filter(leaky)
+    assert leaky.getMessage() == "token=***"
