@@ -139,7 +139,6 @@ def build_message(spec: MessageSpec, world: World, clock: PlatformClock, ids: Id
 def _guild_or_dm(spec: MessageSpec, world: World, ids: IdMaker, user: User,
                  mentioned: list[User], now: float, ts: str) -> BuiltEvent:
     msg_id = ids.guild_message()
-    seq = ids.next()
     if spec.scene == "guild":
         if spec.channel:
             found = world.channel(spec.channel)
@@ -162,6 +161,7 @@ def _guild_or_dm(spec: MessageSpec, world: World, ids: IdMaker, user: User,
             content = f"<@!{world.bot.id}> {content}"
             mentions.insert(0, world.bot.to_json())
         name = "AT_MESSAGE_CREATE" if spec.at_bot else "MESSAGE_CREATE"
+        seq = world.next_channel_seq(channel["id"])
         d: dict[str, Any] = {
             "id": msg_id, "channel_id": channel["id"], "guild_id": guild.id, "content": content,
             "timestamp": ts, "author": _author_guild(user),
@@ -175,6 +175,7 @@ def _guild_or_dm(spec: MessageSpec, world: World, ids: IdMaker, user: User,
         source = spec.guild or next(iter(world.guilds), "0")
         session = world.dm_session(user, source, int(now))
         name = "DIRECT_MESSAGE_CREATE"
+        seq = world.next_channel_seq(session.channel_id)
         d = {
             "id": msg_id, "channel_id": session.channel_id, "guild_id": session.guild_id,
             "src_guild_id": session.source_guild_id, "direct_message": True,

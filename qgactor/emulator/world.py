@@ -122,6 +122,7 @@ class World:
     groups: dict[str, Group] = attrs.Factory(dict)
     dms: dict[str, DmSession] = attrs.Factory(dict)  # dm guild id -> session
     source: str = "<dict>"
+    channel_seqs: dict[str, int] = attrs.Factory(dict)
 
     # ---------------------------------------------------------------- loading
     @classmethod
@@ -254,6 +255,12 @@ class World:
             if channel_id in guild.channels:
                 return guild, guild.channels[channel_id]
         return None
+
+    def next_channel_seq(self, channel_id: str) -> int:
+        """The next ``seq_in_channel`` of ``channel_id`` (1, 2, ... per channel)."""
+        n = self.channel_seqs.get(channel_id, 0) + 1
+        self.channel_seqs[channel_id] = n
+        return n
 
     def first_text_channel(self, guild: Guild) -> dict[str, Any] | None:
         """The first text channel (type 0) of ``guild`` in position order."""

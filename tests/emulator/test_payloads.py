@@ -44,3 +44,10 @@ async def test_unknown_places_are_refused(emu: Emulator) -> None:
         assert info.value.status == 400
     with pytest.raises(ControlError):
         await emu.control.send_message("group", "x", group="NOPE")
+
+
+async def test_seq_in_channel_counts_per_channel(emu: Emulator) -> None:
+    a1 = (await emu.control.send_message("guild", "a", channel="100010"))["d"]
+    b1 = (await emu.control.send_message("guild", "b", channel="100011"))["d"]
+    a2 = (await emu.control.send_message("guild", "a", channel="100010"))["d"]
+    assert (a1["seq"], b1["seq"], a2["seq"]) == (1, 1, 2) and a2["seq_in_channel"] == "2"

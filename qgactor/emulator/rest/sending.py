@@ -75,7 +75,7 @@ async def send_message(p: Platform, req: Request, scene: str, target: dict[str, 
         return await _under_audit(p, req, scene, target, body, rec, now)
     if scene in ("guild", "dm"):
         msg_id = p.ids.guild_message()
-        seq = p.ids.next()
+        seq = p.world.next_channel_seq(str(target.get("channel_id")))
         answer: dict[str, Any] = {
             "id": msg_id, "channel_id": target.get("channel_id"), "guild_id": target.get("guild_id"),
             "content": body.get("content") or "", "timestamp": p.clock.rfc3339(now), "tts": False,
