@@ -319,3 +319,19 @@ async def test_a_client_that_stops_reading_is_closed_and_nothing_blocks(http) ->
             sessions = {s["session_id"]: s for s in (await e.control.sessions())["sessions"]}
             assert sessions[sid]["connected"] is False and sessions[sid]["seq"] == 15001
             assert (await e.control.info())["appid"] == e.appid  # still serving
+
+
+async def test_every_close_code_of_the_table_and_its_resume_rule(emu: Emulator, gateway, token: str) -> None:
+    from qgactor.qq.protocol import CLOSE_CODES
+    for code, info in CLOSE_CODES.items():
+        async with gateway() as gw:
+            sid = (await gw.identify(f"QQBot {token}"))["d"]["session_id"]
+            await emu.control.close(code, session_id=sid)
+            assert await gw.closed_code() == code
+        async with gateway() as gw:
+            await gw.send({"op": 6, "d": {"token": f"QQBot {token}", "session_id": sid, "seq": 1}})
+            answer = await gw.recv()
+            if info.can_resume:
+                assert answer["t"] == "RESUMED", code
+            else:
+                assert answer == {"op": 9, "d": False}, code
