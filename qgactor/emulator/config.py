@@ -94,6 +94,9 @@ class EmulatorConfig:
     """Business code when the 5-replies-per-msg_id cap is exceeded."""
     recall_window: float = 120.0
     """Group/C2C recall window (spec 6.10)."""
+    at_messages_also_message_create: bool = False
+    """Also dispatch a guild @-message as MESSAGE_CREATE (intent 1<<9), as private-domain bots
+    subscribed to both intents see it twice (UNVERIFIED; off by default)."""
     require_online: bool = False
     """Refuse guild/DM sends with 304018 while no gateway session is connected (spec 6.5)."""
 

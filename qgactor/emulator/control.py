@@ -110,6 +110,9 @@ def build_control_router(p: Platform) -> Router:
                                   "openid": rec.user_openid}, "time": rec.time, "from_bot": False,
                                   "object": built.data}
         result = await _publish(built)
+        if spec.scene == "guild" and spec.at_bot and p.config.at_messages_also_message_create:
+            also = await p.publish("MESSAGE_CREATE", built.data, shard_key=built.shard_key)
+            result["sessions"] = result["sessions"] + also["sessions"]
         return result | {"message_id": rec.id, "event_id": result["id"], "scene": spec.scene}
 
     @r.route("POST", P + "/messages/burst")

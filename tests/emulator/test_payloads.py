@@ -51,3 +51,19 @@ async def test_seq_in_channel_counts_per_channel(emu: Emulator) -> None:
     b1 = (await emu.control.send_message("guild", "b", channel="100011"))["d"]
     a2 = (await emu.control.send_message("guild", "a", channel="100010"))["d"]
     assert (a1["seq"], b1["seq"], a2["seq"]) == (1, 1, 2) and a2["seq_in_channel"] == "2"
+
+
+async def test_private_bots_can_get_at_messages_as_message_create_too(http) -> None:
+    from qgactor.emulator import open_emulator
+    from trio_websocket import open_websocket_url
+    from emu_helpers import RawGateway
+    async with open_emulator(at_messages_also_message_create=True) as e:
+        tok = (await http.post(e.token_url, json={"appId": e.appid, "clientSecret": e.secret})).json()["access_token"]
+        async with open_websocket_url(e.gateway_url) as ws:
+            gw = RawGateway(ws)
+            await gw.recv()
+            await gw.identify(f"QQBot {tok}", intents=(1 << 9) | (1 << 30))
+            sent = await e.control.send_message("guild", "twice")
+            first, second = await gw.recv_dispatch(), await gw.recv_dispatch()
+            assert (first["t"], second["t"]) == ("AT_MESSAGE_CREATE", "MESSAGE_CREATE")
+            assert first["d"]["id"] == second["d"]["id"] == sent["message_id"] and first["id"] != second["id"]
