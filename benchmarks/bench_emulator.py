@@ -27,7 +27,8 @@ GROUP = "C9F778FE6ADF9D1D1DBE395BF744A33A"
 
 
 
-async def partial_process(task_status=trio.TASK_STATUS_IGNORED) -> None:
+async def partial_process(task_status: trio.TaskStatus = trio.TASK_STATUS_IGNORED) -> None:
+    """Run ``python -m qgactor.emulator --port 0``; ``started((process, base_url))``."""
     cmd = [sys.executable, "-m", "qgactor.emulator", "--port", "0", "--proactive", "allow",
            "--channel-rate-limit", "0"]
     proc = await trio.lowlevel.open_process(cmd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
@@ -46,7 +47,8 @@ async def partial_process(task_status=trio.TASK_STATUS_IGNORED) -> None:
     finally:
         if proc.returncode is None:
             proc.terminate()
-        await proc.wait()
+        with trio.CancelScope(shield=True):
+            await proc.wait()
 
 
 async def bench_events(base: str, http: httpx.AsyncClient, control: ControlClient, count: int) -> dict[str, float]:
