@@ -89,14 +89,15 @@ def test_status_shows_the_live_tree_and_needs_the_token(tmp_path: Path, capsys) 
     root = tmp_path / "bot"
     shutil.copytree(REPO / "plugins", root / "plugins", ignore=shutil.ignore_patterns("__pycache__", "*.toml", ".*"))
     management = root / ".qgactor" / "management.json"
+    log_file = (tmp_path / "run.log").open("w")
     proc = subprocess.Popen([str(QGACTOR), "run", "--no-console"], cwd=root, env=qgactor_env(),
-                            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+                            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=log_file, text=True)
     try:
         for _ in range(600):  # up to 30 s, checking a real condition
             if management.exists() or proc.poll() is not None:
                 break
             trio.run(trio.sleep, 0.05)
-        assert management.exists(), proc.stderr.read() if proc.poll() is not None else "no management file"
+        assert management.exists(), (tmp_path / "run.log").read_text()
         assert management.stat().st_mode & 0o777 == 0o600
         result = run_qgactor("status", "-C", str(root))
         assert result.returncode == 0, result.stderr
@@ -124,7 +125,51 @@ def test_status_shows_the_live_tree_and_needs_the_token(tmp_path: Path, capsys) 
         except subprocess.TimeoutExpired:
             proc.kill()
             raise
-    assert rc == 0, proc.stderr.read()
+    log_file.close()
+    assert rc == 0, (tmp_path / "run.log").read_text()
     assert not management.exists()
     assert main(["status", "-C", str(root)]) == 4
     assert "no running bot" in capsys.readouterr().err
+
+
+async def test_run_with_credentials_connects_to_the_configured_platform(tmp_path: Path) -> None:
+    """With credentials, `run` connects to the platform in the config (here a standalone emulator
+    standing in for it): a wrong secret exits 5 without printing it; the right one connects."""
+    state = tmp_path / ".qgactor" / "emulator.json"
+    project = tmp_path / "bot"
+    project.mkdir()
+    async with trio.open_nursery() as nursery:
+        emulator: trio.Process = await nursery.start(lambda task_status: trio.run_process(
+            [str(QGACTOR), "emulator", "--port", "0", "-C", str(tmp_path)], env=qgactor_env(),
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False, task_status=task_status))
+        info = await _wait_for_file(state, emulator)
+
+        def write_config(secret: str) -> None:
+            (project / "qgactor.toml").write_text(
+                f'[bot]\nappid = "{info["appid"]}"\nsecret = "{secret}"\nenvironment = "custom"\n'
+                f'api_url = "{info["api_url"]}"\ntoken_url = "{info["token_url"]}"\n', encoding="utf-8")
+
+        write_config("wrong-secret-xyz")
+        refused = await trio.run_process([str(QGACTOR), "run", "--no-console", "-C", str(project)],
+                                         capture_stdout=True, capture_stderr=True, env=qgactor_env(), check=False)
+        err = refused.stderr.decode()
+        assert refused.returncode == 5, err
+        assert "rejected the credentials" in err and "wrong-secret-xyz" not in err + refused.stdout.decode()
+
+        write_config(info["secret"])
+        log_path = tmp_path / "run.log"
+        with log_path.open("wb") as log_file:
+            bot: trio.Process = await nursery.start(lambda task_status: trio.run_process(
+                [str(QGACTOR), "run", "--no-console", "-C", str(project)], env=qgactor_env(),
+                stdin=subprocess.DEVNULL, stdout=log_file, stderr=log_file, check=False,
+                task_status=task_status))
+            await _wait_for_file(project / ".qgactor" / "management.json", bot)
+            assert not (project / ".qgactor" / "emulator.json").exists(), "no embedded emulator with credentials"
+            async with httpx.AsyncClient(trust_env=False) as http:
+                sessions = (await http.get(info["base_url"] + "/_emulator/sessions")).json()
+            assert len(sessions["sessions"]) == 1
+            assert await _stop(bot) == 0
+        log_text = log_path.read_text(encoding="utf-8")
+        assert "gateway: 1/1 shard(s) connected" in log_text
+        assert info["secret"] not in log_text, "the secret must never be logged"
+        assert await _stop(emulator) == 0
