@@ -106,14 +106,16 @@ class Platform:
             self.ledger.record(rec)
         base = records[0] if records else None
         if base is not None:
+            base.message_id, base.event_id = base.id, event_id
             self.ledger.record(Inbound(event_id, "event", base.scene, now, name, guild_id=base.guild_id,
                                        channel_id=base.channel_id, group_openid=base.group_openid,
-                                       user_openid=base.user_openid, content=base.content))
+                                       user_openid=base.user_openid, content=base.content,
+                                       message_id=base.id, event_id=event_id))
         else:
             found = scene_of_event(name, data, self.world)
             if found is not None:
                 scene, target = found
-                self.ledger.record(Inbound(event_id, "event", scene, now, name, **target))
+                self.ledger.record(Inbound(event_id, "event", scene, now, name, event_id=event_id, **target))
         delivered = []
         for session in self.sessions.targets(name, shard_key):
             text = session.frame(name, data, event_id)

@@ -39,11 +39,14 @@ class Inbound:
     from_bot: bool = False
     replies: int = 0
     seqs: set[int] = attrs.Factory(set)
+    message_id: str | None = None  # the message this record is about (both kinds)
+    event_id: str | None = None  # the envelope id of the dispatch that carried it
 
     def summary(self) -> dict[str, Any]:
         """What the outbox shows about the message a reply answered."""
         return {
             "id": self.id, "kind": self.kind, "scene": self.scene, "event": self.event,
+            "message_id": self.message_id, "event_id": self.event_id,
             "content": self.content, "time": self.time, "guild_id": self.guild_id,
             "channel_id": self.channel_id, "group_openid": self.group_openid,
             "user_openid": self.user_openid,
@@ -229,8 +232,8 @@ class Outbox:
                 continue
             if accepted is not None and e.accepted != accepted:
                 continue
-            if reply_to and reply_to not in (e.msg_id, e.event_id) and \
-                    (e.reply_to or {}).get("id") != reply_to:
+            if reply_to and reply_to not in (e.msg_id, e.event_id) and reply_to not in [
+                    (e.reply_to or {}).get(k) for k in ("id", "message_id", "event_id")]:
                 continue
             if contains and contains not in (e.content or ""):
                 continue

@@ -166,3 +166,15 @@ async def test_audit_flow(emu: Emulator, gateway, http: httpx.AsyncClient, auth,
         r = await http.post(f"{emu.api_url}/channels/100010/messages", headers=auth,
                             json={"content": "normal", "msg_id": msg["message_id"]})
         assert r.status_code == 200
+
+
+async def test_wait_for_reply_matches_message_and_event_ids_both_ways(emu: Emulator, http: httpx.AsyncClient, auth) -> None:
+    a = await emu.control.send_message("group", "by event id")
+    r = await http.post(f"{emu.api_url}/v2/groups/{GROUP}/messages", headers=auth,
+                        json={"msg_type": 0, "content": "e", "event_id": a["event_id"]})
+    assert r.status_code == 200, r.text
+    assert (await emu.control.wait_for_reply(a["message_id"], timeout=1))["content"] == "e"
+    b = await emu.control.send_message("group", "by msg id")
+    await _group_reply(http, emu, auth, b["message_id"], content="m")
+    entry = await emu.control.wait_for_reply(b["event_id"], timeout=1)
+    assert entry["content"] == "m" and entry["reply_to"]["event_id"] == b["event_id"]
