@@ -96,24 +96,24 @@ def build_control_router(p: Platform) -> Router:
         result = await p.publish(built.name, built.data, shard_key=built.shard_key, records=built.records)
         return result
 
-    @r.route("POST", P + "/messages")
-    async def inject_message(req: Request) -> Any:
-        spec = MessageSpec.from_json(req.json_object(required=True))
+    async def _inject(spec: MessageSpec) -> dict[str, Any]:
         built = build_message(spec, p.world, p.clock, p.ids)
         rec = built.records[0]
         if spec.scene in ("guild", "dm"):
-            p.messages[rec.id] = {"scene": spec.scene, "target": {"guild_id": rec.guild_id,
-                                  "channel_id": rec.channel_id}, "time": rec.time, "from_bot": False,
-                                  "object": built.data}
+            target = {"guild_id": rec.guild_id, "channel_id": rec.channel_id}
         else:
-            p.messages[rec.id] = {"scene": spec.scene, "target": {"group_openid": rec.group_openid,
-                                  "openid": rec.user_openid}, "time": rec.time, "from_bot": False,
-                                  "object": built.data}
+            target = {"group_openid": rec.group_openid, "openid": rec.user_openid}
+        p.remember_message(rec.id, {"scene": spec.scene, "target": target, "time": rec.time,
+                                    "from_bot": False, "object": built.data})
         result = await _publish(built)
         if spec.scene == "guild" and spec.at_bot and p.config.at_messages_also_message_create:
             also = await p.publish("MESSAGE_CREATE", built.data, shard_key=built.shard_key)
             result["sessions"] = result["sessions"] + also["sessions"]
         return result | {"message_id": rec.id, "event_id": result["id"], "scene": spec.scene}
+
+    @r.route("POST", P + "/messages")
+    async def inject_message(req: Request) -> Any:
+        return await _inject(MessageSpec.from_json(req.json_object(required=True)))
 
     @r.route("POST", P + "/messages/burst")
     async def burst(req: Request) -> Any:
@@ -126,8 +126,7 @@ def build_control_router(p: Platform) -> Router:
         first = last = None
         for i in range(count):
             spec.content = f"{template.get('content', 'burst')} {i}"
-            built = build_message(spec, p.world, p.clock, p.ids)
-            last = await _publish(built)
+            last = await _inject(spec)
             first = first or last
         assert first is not None and last is not None
         return {"count": count, "first_event_id": first["id"], "last_event_id": last["id"]}
@@ -227,14 +226,14 @@ def build_control_router(p: Platform) -> Router:
 
     @r.route("GET", P + "/webhook")
     async def webhook_state(req: Request) -> Any:
-        return {"url": p.webhook.url, "deliveries": [d.to_json() for d in p.webhook.deliveries[-1000:]]}
+        return {"url": p.webhook.url, "deliveries": [d.to_json() for d in list(p.webhook.deliveries)[-1000:]]}
 
     @r.route("POST", P + "/webhook/wait")
     async def webhook_wait(req: Request) -> Any:
         body = req.json_object()
         timeout = _float(body.get("timeout"), "timeout", 5.0)
         ok = await p.webhook.wait_idle(timeout)
-        return {"idle": ok, "deliveries": [d.to_json() for d in p.webhook.deliveries[-1000:]]}
+        return {"idle": ok, "deliveries": [d.to_json() for d in list(p.webhook.deliveries)[-1000:]]}
 
     return r
 

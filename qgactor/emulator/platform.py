@@ -55,6 +55,13 @@ class Platform:
         self._webhook_seq = 0
         self.published = 0
 
+    # ------------------------------------------------------------------ messages
+    def remember_message(self, message_id: str, record: dict[str, Any]) -> None:
+        """Keep a message for GET/recall/pins (the oldest are forgotten past 200 000)."""
+        self.messages[message_id] = record
+        if len(self.messages) > 200_000:
+            del self.messages[next(iter(self.messages))]
+
     # ------------------------------------------------------------------ urls
     @property
     def gateway_url(self) -> str:

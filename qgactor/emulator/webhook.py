@@ -6,6 +6,7 @@ Events are delivered in order by one worker task. A non-2xx answer, a transport 
 
 from __future__ import annotations
 
+import collections
 import json
 import logging
 import secrets
@@ -49,7 +50,7 @@ class WebhookDeliverer:
         self._config = config
         self.url: str | None = config.webhook_url
         self._send, self._recv = trio.open_memory_channel[dict[str, Any]](100_000)
-        self.deliveries: list[Delivery] = []
+        self.deliveries: collections.deque[Delivery] = collections.deque(maxlen=10_000)
         self._idle = trio.Event()
         self._idle.set()
         self._pending = 0

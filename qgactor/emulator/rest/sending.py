@@ -90,8 +90,9 @@ async def send_message(p: Platform, req: Request, scene: str, target: dict[str, 
     else:
         msg_id = p.ids.open_message()
         answer = {"id": msg_id, "timestamp": int(now)}
-    p.messages[msg_id] = {"scene": scene, "target": target, "time": now, "from_bot": True,
-                          "object": answer if scene in ("guild", "dm") else {"id": msg_id, "content": body.get("content")}}
+    p.remember_message(msg_id, {"scene": scene, "target": target, "time": now, "from_bot": True,
+                                "object": answer if scene in ("guild", "dm")
+                                else {"id": msg_id, "content": body.get("content")}})
     p.ledger.record(Inbound(msg_id, "message", scene, now, "BOT_MESSAGE", guild_id=target.get("guild_id"),
                             channel_id=target.get("channel_id"), group_openid=target.get("group_openid"),
                             user_openid=target.get("openid"), from_bot=True))
@@ -133,7 +134,8 @@ async def _under_audit(p: Platform, req: Request, scene: str, target: dict[str, 
         event["message_id"] = msg_id
         obj = {"id": msg_id, "channel_id": target.get("channel_id"), "guild_id": target.get("guild_id"),
                "content": body.get("content") or "", "timestamp": ts, "author": p.world.bot.to_json()}
-        p.messages[msg_id] = {"scene": scene, "target": target, "time": now, "from_bot": True, "object": obj}
+        p.remember_message(msg_id, {"scene": scene, "target": target, "time": now, "from_bot": True,
+                                    "object": obj})
         await p.publish("MESSAGE_AUDIT_PASS", event, shard_key=target.get("guild_id"))
     else:
         await p.publish("MESSAGE_AUDIT_REJECT", event, shard_key=target.get("guild_id"))
