@@ -8,7 +8,16 @@
         reply = await emu.control.wait_for_reply(sent["message_id"])
 
 It serves the spec (``shared/qq-protocol.md``), not our client: it shares only protocol
-constants with ``qgactor.qq``. Standalone: ``python -m qgactor.emulator``.
+constants with ``qgactor.qq``. Standalone: ``python -m qgactor.emulator`` (``--help``).
+
+Default world (``default_world.toml``): appid ``102000001``; bot user ``5566778899001122334``;
+users alice ``144115218181000001`` (C2C openid ``A11CE000000000000000000000000001``), bob
+``144115218181000002`` (``B0B00000000000000000000000000002``), carol ``144115218181000003``;
+guild ``18700000000001`` (shard 1 of 2; text channels ``100010`` general, ``100011``
+bot-commands, voice ``100012``, forum ``100013``, category ``100014``; role ``10001``) and
+guild ``18700004194305`` (shard 0 of 2; channel ``200010``); groups
+``C9F778FE6ADF9D1D1DBE395BF744A33A`` (alice owner ``E4F4AEA33253A2797FB897C50B81D7ED``, bob,
+carol admin) and ``D0F778FE6ADF9D1D1DBE395BF744A33B``.
 """
 
 from .client import ControlClient, ControlError
