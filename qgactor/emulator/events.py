@@ -328,7 +328,10 @@ def default_event(name: str, world: World, clock: PlatformClock, ids: IdMaker) -
     builder = _DEFAULTS.get(name)
     if builder is None or not world.guilds or not world.groups or not world.users:
         return {}
-    return builder(world, clock, ids)
+    try:
+        return builder(world, clock, ids)
+    except (StopIteration, KeyError, IndexError):  # a sparse custom world: no default payload
+        return {}
 
 
 def scene_of_event(name: str, d: Any, world: World) -> tuple[str, dict[str, Any]] | None:
