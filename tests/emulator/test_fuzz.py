@@ -93,3 +93,24 @@ async def test_gateway_survives_junk_frames(emu: Emulator, token: str) -> None:
                     assert exc.reason.code in (1000, 4001, 4002, 4004, 4010, 4013), exc.reason
     async with open_websocket_url(emu.gateway_url) as ws:  # still serving
         assert json.loads(await ws.get_message())["op"] == 10
+
+
+async def test_control_routes_survive_junk(emu: Emulator, http: httpx.AsyncClient) -> None:
+    from qgactor.emulator.control import build_control_router
+    rng = random.Random(4321)
+    routes = [r for r in build_control_router(emu.platform)._routes if not r.template.endswith("/wait")]
+    keys = ["scene", "content", "at_bot", "user", "channel", "guild", "group", "mentions", "extra", "count",
+            "name", "data", "raw", "kind", "code", "status", "rate", "delay", "seconds", "url", "validate"]
+    for route in routes:
+        for _ in range(8):
+            body = {rng.choice(keys): junk_value(rng) for _ in range(rng.randrange(0, 5))}
+            if "count" in body:
+                body["count"] = rng.choice([0, 1, "x", None])
+            with trio.fail_after(5):
+                r = await http.request(route.method, emu.base_url + route.template, json=body,
+                                       params={"after": rng.choice(["1", "x"])})
+            assert r.status_code < 500, (route.method, route.template, body, r.text)
+            if r.status_code >= 400:
+                assert isinstance(r.json()["code"], int)
+    await emu.control.clear_faults()
+    assert (await emu.control.info())["appid"] == emu.appid
