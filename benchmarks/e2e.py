@@ -9,7 +9,7 @@ Scenarios (one run measures all of them for every variant):
 2. ``echo-group``: the same with group @-messages (``msg_seq`` replies).
 3. ``slow-group``: each handler first does 10 ms of I/O (``trio.sleep``/``asyncio.sleep``,
    ``time.sleep`` for sync handlers), then replies: shows handler concurrency.
-4. ``conv``: U distinct users (one group) each open a conversation (``/guess`` → "pick a number" →
+4. ``conv``: U distinct users (each in their own guild channel) each open a conversation (``/guess`` → "pick a number" →
    answer → "you picked …"); all U are open at once before any answer is sent.
 
 Latency is measured by the emulator: ``outbox entry time`` (reply received) minus
@@ -65,12 +65,24 @@ class Variant:
     mode: str
     module: str | None = None  # must be importable, else the variant is skipped
 
+    def known_issue(self, phase: str) -> str | None:
+        """A documented upstream defect that makes this variant fail ``phase``, or None."""
+        return KNOWN_ISSUES.get((self.script, phase))
+
     def missing(self) -> str | None:
         """Why this variant cannot run (package not importable), or None."""
         if self.module and importlib.util.find_spec(self.module) is None:
             return f"{self.module} is not installed (pip install -e '.[bench]')"
         return None
 
+
+#: phases a peer cannot pass because of its own defect (reported in the table, not hidden)
+KNOWN_ISSUES = {
+    ("qg_botsdk_bot.py", "conv"): (
+        "qg-botsdk 4.3.10 wait_for() with several users waiting delivers an answer to the wrong "
+        "waiter (SessionManager.wait_for_message_checker builds its callbacks with a lambda that "
+        "closes over the loop variables), so only ~1 of U conversations completes"),
+}
 
 VARIANTS = [
     Variant("qgactor async", "qgactor_bot.py", "async"),
@@ -94,7 +106,7 @@ class Sizes:
     stall: float  # give up on a phase after this many seconds without a new reply
 
 
-SMOKE = Sizes(events=30, paced=10, rate=50.0, users=10, ceiling_events=200, ceiling_rest_s=0.5, stall=10.0)
+SMOKE = Sizes(events=30, paced=10, rate=50.0, users=10, ceiling_events=200, ceiling_rest_s=0.5, stall=4.0)
 FULL = Sizes(events=3000, paced=300, rate=50.0, users=1000, ceiling_events=10000, ceiling_rest_s=3.0,
              stall=30.0)
 
@@ -315,14 +327,15 @@ async def paced_phase(control: ControlClient, col: Collector, meter_of: Any, sce
 
 async def conv_phase(control: ControlClient, col: Collector, meter_of: Any, sizes: Sizes) -> dict[str, Any]:
     """U users open a conversation each, then all answer; latency per turn."""
-    users = [bench_user_id(i) for i in range(sizes.users)]
+    users = [(bench_user_id(i), bench_channel_id(i % CHANNELS)) for i in range(sizes.users)]
 
     async def inject_all(text: str) -> None:
         queue = list(users)
 
         async def worker() -> None:
             while queue:
-                await control.send_message("group", text, user=queue.pop())
+                user, channel = queue.pop()
+                await control.send_message("guild", text, user=user, channel=channel)
 
         async with trio.open_nursery() as n:
             for _ in range(8):
@@ -407,6 +420,9 @@ async def run_variant(variant: Variant, info: dict[str, Any], emu: Child, contro
         def meter() -> Meter:
             return Meter(bot, emu)
         res["conv"] = await conv_phase(control, col, meter, sizes)
+        issue = variant.known_issue("conv")
+        if issue and res["conv"]["handled"] < sizes.users:
+            res["conv"]["known_issue"] = issue
         log(variant.name, "conv", res["conv"])
     finally:
         await bot.stop()
@@ -538,6 +554,7 @@ def table(report: dict[str, Any]) -> str:
              "ratios in parentheses: variant / qgactor async (throughput: higher is better; "
              "latency, CPU, RSS: lower is better). emu busy = emulator CPU s / wall s (1.0 = one core "
              "saturated: the emulator is the bottleneck)", ""]
+    notes: set[str] = set()
     for key, title in PHASES:
         lines.append(f"### {title}")
         lines.append("| variant | handled | events/s | p50 ms | p99 ms | bot CPU s | CPU ms/event | "
@@ -549,6 +566,11 @@ def table(report: dict[str, Any]) -> str:
                 lines.append(f"| {name} | FAILED: {res['error'][:80]} |||||||")
                 continue
             r = res.get(key, {})
+            if r.get("known_issue"):
+                lines.append(f"| {name} | {r.get('handled', 0)}/{r.get('sent', 0)}: n/a, peer defect "
+                             "(see below) |||||||")
+                notes.add(f"{name}, {title}: {r['known_issue']}")
+                continue
             per = r.get("bot_cpu_s", math.nan) * 1000 / r["handled"] if r.get("handled") else math.nan
             per0 = r0.get("bot_cpu_s", math.nan) * 1000 / r0["handled"] if r0.get("handled") else math.nan
             rss_key = "rss_open_mb" if key == "conv" else "rss_mb"
@@ -562,6 +584,8 @@ def table(report: dict[str, Any]) -> str:
                 f"| {_fmt(r.get(rss_key), 0)}{_ratio(r.get(rss_key), r0.get(rss_key))} "
                 f"| {_fmt(r.get('emu_busy'), 2)} |")
         lines.append("")
+    for note in sorted(notes):
+        lines.append(f"note: {note}")
     for name, why in report["skipped"].items():
         lines.append(f"skipped {name}: {why}")
     return "\n".join(lines)

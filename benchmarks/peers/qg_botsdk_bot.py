@@ -49,19 +49,20 @@ if SCENARIO == "echo":
     bot.bind_msg(echo)
     bot.bind_group_msg(echo)
 else:
-    ANSWER = BotCommandObject(regex=r"\d+", valid_scenes=SCENES)
+    # with a regex, qg-botsdk sets treated_msg to the match groups
+    ANSWER = BotCommandObject(regex=r"(\d+)", valid_scenes=SCENES)
     if IS_ASYNC:
         @bot.on_command(command="/guess", valid_scenes=SCENES)
         async def guess(data):  # type: ignore[no-untyped-def]
             await data.reply("pick a number")
             answer = await bot.api.wait_for(Scope.USER, ANSWER, timeout=300)
-            await answer.reply(f"you picked {answer.treated_msg.strip()}")
+            await answer.reply(f"you picked {answer.treated_msg[0]}")
     else:
         @bot.on_command(command="/guess", valid_scenes=SCENES)
         def guess(data):  # type: ignore[no-untyped-def]
             data.reply("pick a number")
             answer = bot.api.wait_for(Scope.USER, ANSWER, timeout=300)
-            answer.reply(f"you picked {answer.treated_msg.strip()}")
+            answer.reply(f"you picked {answer.treated_msg[0]}")
 
 logging.getLogger().setLevel(logging.WARNING)
 bot.logger.setLevel(logging.WARNING) if hasattr(bot.logger, "setLevel") else None
