@@ -227,24 +227,27 @@ class Lifecycle:
         if sup.alive:
             await host.stop_child(sup)
 
-    async def deactivate(self, slot: PluginSlot, reason: str, *, keep_gates: bool) -> None:
+    async def deactivate(self, slot: PluginSlot, reason: str, *, keep_gates: bool,
+                         stop_worker: bool | None = None) -> None:
         """Stop serving the current version.
 
-        With ``keep_gates`` (a reload): new calls wait at the gate, calls in flight get up to
-        ``drain_timeout`` to finish before ``on_unload`` runs and keep running on the old
-        version afterwards (the worker actor survives the reload, so nothing is cancelled).
-        Without (disable, crash, removal, shutdown): the registrations are removed, the
-        supervisor is stopped (cancelling what still runs after the drain), ``on_unload`` runs.
-        The plugin's cache namespace is cleared in both cases.
+        With ``keep_gates`` (a reload, a bot shutdown): the registrations stay and new calls
+        wait at the gate; calls in flight get up to ``drain_timeout`` to finish before
+        ``on_unload`` runs. Without (disable, crash, removal): the registrations are removed.
+        ``stop_worker`` (default: ``not keep_gates``) stops the plugin's supervisor,
+        cancelling what still runs after the drain; a reload keeps it, so calls in flight
+        finish on the old version. The plugin's cache namespace is cleared in every case.
         """
+        if stop_worker is None:
+            stop_worker = not keep_gates
         version = slot.version
         if keep_gates:
             slot.hold()
         if not await slot.drain(self.m.drain_timeout):
             log.warning("plugin %s: %d call(s) still running after %.1fs (%s)", slot.name,
                         len(slot.inflight), self.m.drain_timeout,
-                        "they finish on the old version" if keep_gates else "cancelled")
-        if not keep_gates:
+                        "cancelled" if stop_worker else "they finish on the old version")
+        if stop_worker:
             await self._stop_supervisor(slot)
             slot.fail_inflight(reason)
         if version is not None:
@@ -271,8 +274,11 @@ class Lifecycle:
         self.host = host
         if not self.m._prepared:
             self.m.prepare()
-        for slot in self.m.slots.values():  # after a host restart: old supervisors are gone
-            if slot.state is PluginState.LOADED:
+        for slot in self.m.slots.values():
+            # after a host restart the old supervisors are gone; after a bot restart the
+            # registrations are still there: hold their gates until activated
+            if slot.version is not None and slot.state in (PluginState.LOADED,
+                                                           PluginState.UNLOADED):
                 slot.supervisor = slot.worker = None
                 slot.hold()
                 slot.state = PluginState.UNLOADED
@@ -304,13 +310,19 @@ class Lifecycle:
                 self._fail(slot, exc)
 
     async def shutdown(self) -> None:
-        """Called by the host's ``on_stop``: unload every loaded plugin, dependents first."""
+        """Called by the host's ``on_stop``: unload every loaded plugin, dependents first.
+
+        Registrations stay, so a bot started again in this process knows the plugins'
+        commands and intents before it connects (until the host activates them again, their
+        calls are dropped); :meth:`PluginManager.close` removes them.
+        """
         order = list(self.m.plan.order) if self.m.plan else list(self.m.slots)
         for name in reversed(order):
             slot = self.m.slots.get(name)
             if slot is not None and slot.state is PluginState.LOADED:
+                await self.deactivate(slot, "shutdown", keep_gates=True, stop_worker=True)
                 slot.state = PluginState.UNLOADED
-                await self.deactivate(slot, "shutdown", keep_gates=False)
+                slot.open()  # late events are dropped at once, not held during shutdown
         self.host = None
 
     async def disable(self, name: str) -> None:

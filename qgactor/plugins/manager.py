@@ -235,7 +235,13 @@ class PluginManager:
         return plan
 
     def close(self) -> None:
-        """Forget the imported plugin modules (after the host has stopped)."""
+        """Remove every plugin's registrations from the bot and forget the imported plugin
+        modules (call after the host has stopped; the manager can be prepared again)."""
+        for slot in self.slots.values():
+            if slot.version is not None:
+                self.life.unregister(slot)
+                slot.state = PluginState.UNLOADED
+            slot.open()
         self.importer.uninstall()
         self._prepared = False
 

@@ -287,3 +287,19 @@ async def test_bad_plugin_definitions_fail_with_clear_reasons(plugins_dir: Path)
         assert "attrs class" in info["badcfg"].reason
         assert "invalid command regex" in info["badregex"].reason
         assert m.registry.commands == ()
+
+
+async def test_host_restart_in_the_same_process_reactivates(plugins_dir: Path) -> None:
+    rec(plugins_dir, "a")
+    rec(plugins_dir, "b", deps={"a": ""})
+    async with running_manager(plugins_dir) as m:
+        system = m.life.host.ctx.system  # type: ignore[union-attr]
+        await system.stop(system.lookup("plugins"))
+        assert [n for k, n in m.bot.log if k == "unload"] == ["b", "a"]
+        assert states(m) == {"a": "unloaded", "b": "unloaded"}
+        assert await command_handler(m, "a")("x") is None  # registered, dropped while stopped
+        await system.spawn(m.service_spec())
+        assert states(m) == {"a": "loaded", "b": "loaded"}
+        assert await command_handler(m, "b")("x") == "b:v1:x"
+    m_commands = m.registry.commands
+    assert m_commands == ()  # close() removed the registrations
