@@ -180,7 +180,22 @@ async def test_crash_loop_disabled_other_plugin_keeps_answering(tmp_path: Path) 
                 """A plain def handler: runs in a worker thread, msg.reply blocks."""
                 msg.reply("sync pong " + msg.rest)
         ''')
+    # plugins that cannot load do not stop the bot
+    write_plugin(plugins_dir, "needy", '''
+        from qgactor.plugins import Manifest, Plugin
+        __plugin__ = Manifest(requirements=["no-such-package-qgactor>=1"],
+                              dependencies={"ghost": ">=1"})
+        class Needy(Plugin):
+            pass
+        ''')
+    write_plugin(plugins_dir, "broken", "import no_such_module_qgactor\n")
     async with bot_with_plugins(plugins_dir, max_restarts=2, within=60) as (emu, bot, m):
+        needy = m.info("needy")
+        assert needy.state == "skipped"
+        assert "pip install 'no-such-package-qgactor>=1'" in needy.reason
+        assert "'ghost'" in needy.reason
+        assert m.info("broken").state == "failed"
+        assert "no_such_module_qgactor" in m.info("broken").reason
         # two handler failures inside one incarnation count as one crash, so keep poking
         # until the restart intensity is exceeded (bounded), checking /ping all along
         for i in range(10):
