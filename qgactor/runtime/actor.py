@@ -96,7 +96,7 @@ class ActorContext:
         normally does nothing to the actor. Raises :class:`ActorDead` if this incarnation has
         already ended.
         """
-        from qgactor.runtime.incarnation import start_helper
+        from qgactor.runtime.tasks import start_helper
 
         start_helper(self._ref, self._incarnation, async_fn, args, name)
 
@@ -107,7 +107,7 @@ class ActorContext:
         5 s); they are stopped, in reverse start order, when this incarnation ends. If they exceed
         the restart intensity this actor crashes with :class:`RestartIntensityExceeded`.
         """
-        from qgactor.runtime.incarnation import linked_children
+        from qgactor.runtime.tasks import linked_children
 
         sup = linked_children(self._ref, self._incarnation)
         return await sup.spawn(factory, *args, **options)

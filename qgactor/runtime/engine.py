@@ -313,9 +313,29 @@ class Supervision:
                 scope = ref._scope
                 if scope is not None:
                     scope.cancel()
-                await ev.wait()
+                # on_stop is bounded by the same timeout; past that something is badly wrong
+                with trio.move_on_after(2 * (timeout or 0) + 1):
+                    await ev.wait()
+                if not ev.is_set():
+                    log.error("actor %r ignored cancellation; abandoning its task", ref.name)
+                    self._detach(ref)
         finally:
             ref._terminating = False
+
+    def _detach(self, ref: ActorRef) -> None:
+        """Mark the slot EXITED without waiting for its task (which then ends quietly)."""
+        ref._stopping = True
+        ref._run = None
+        ref._scope = None
+        ref._task = None
+        ref._actor = None
+        ref._ctx = None
+        ref._reason = _SHUTDOWN
+        ref._state = EXITED
+        ev = ref._exit_event
+        if ev is not None:
+            ref._exit_event = None
+            ev.set()
 
     def _fast_stop(self, ref: ActorRef) -> bool:
         """Stop an idle plain actor synchronously (no hooks to run, no task to wait for).
@@ -340,18 +360,7 @@ class Supervision:
                 return False
             ref._getter = None
             reschedule(g)  # its loop sees the token change and the task ends quietly
-        ref._stopping = True
-        ref._run = None
-        ref._scope = None  # detach
-        ref._task = None
-        ref._actor = None
-        ref._ctx = None
-        ref._reason = _SHUTDOWN
-        ref._state = EXITED
-        ev = ref._exit_event
-        if ev is not None:
-            ref._exit_event = None
-            ev.set()
+        self._detach(ref)
         return True
 
     async def stop_child(self, ref: ActorRef) -> None:

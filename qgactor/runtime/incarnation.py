@@ -25,48 +25,15 @@ import trio
 from trio.lowlevel import Abort, current_task, wait_task_rescheduled
 
 from qgactor.runtime.actor import Actor, ActorContext
-from qgactor.runtime.errors import ActorDead
-from qgactor.runtime.messages import ExitReason
-from qgactor.runtime.ref import DEAD, EXITED, RUNNING, STARTING, STOPPING, ActorRef, _Ask
+from qgactor.runtime.messages import ExitReason, classify
+from qgactor.runtime.ref import EXITED, RUNNING, STARTING, STOPPING, ActorRef, _Ask
+from qgactor.runtime.tasks import stop_helpers
 
-if TYPE_CHECKING:
-    from qgactor.runtime.engine import Supervision
-
-__all__ = ["start_incarnation", "run_activation", "start_helper", "request_stop", "linked_children",
-           "classify", "retire", "message_loop", "crash_incarnation"]
+__all__ = ["start_incarnation", "run_activation", "request_stop", "retire", "message_loop"]
 
 log = logging.getLogger("qgactor.runtime")
 
 _BURST = 128  # messages handled back to back before the loop yields to other tasks
-
-
-def _leaves(exc: BaseException) -> list[BaseException]:
-    if isinstance(exc, BaseExceptionGroup):
-        out: list[BaseException] = []
-        for sub in exc.exceptions:
-            out.extend(_leaves(sub))
-        return out
-    return [exc]
-
-
-def classify(error: BaseException) -> tuple[str, BaseException | None]:
-    """Classify an exception that escaped an actor, after unwrapping exception groups.
-
-    Returns ``("cancelled", None)`` when every leaf is ``trio.Cancelled`` (an outer
-    cancellation), ``("fatal", exc)`` for KeyboardInterrupt/SystemExit-like leaves that must
-    propagate, otherwise ``("crash", error)`` where ``error`` is the single non-Cancelled leaf (or
-    a group of them).
-    """
-    leaves = _leaves(error)
-    real = [e for e in leaves if not isinstance(e, trio.Cancelled)]
-    if not real:
-        return "cancelled", None
-    fatal = [e for e in real if not isinstance(e, Exception)]
-    if fatal:
-        return "fatal", fatal[0]
-    if len(real) == 1:
-        return "crash", real[0]
-    return "crash", ExceptionGroup("several errors", real)  # type: ignore[arg-type]
 
 
 _CHECKED: weakref.WeakSet[type] = weakref.WeakSet()  # classes whose hooks were validated
@@ -191,90 +158,6 @@ def request_stop(ref: ActorRef) -> None:
     eng = ref._children
     if eng is not None:
         eng.wake()
-
-
-def crash_incarnation(ref: ActorRef, incarnation: int, error: BaseException) -> None:
-    """Crash the given incarnation from outside its task (a helper task or linked child failed)."""
-    if ref._incarnation != incarnation or ref._state >= EXITED:
-        return
-    if ref._crash_exc is None:
-        ref._crash_exc = error
-    ref._run = None
-    if ref._scope is not None:
-        ref._scope.cancel()
-    elif ref._hib:
-        ref._hib = False
-        ref._system._activate(ref)
-
-
-async def _helper(ref: ActorRef, incarnation: int, helpers: set[trio.CancelScope],
-                  scope: trio.CancelScope, fn: Callable[..., Awaitable[Any]],
-                  args: tuple[Any, ...]) -> None:
-    try:
-        with scope:
-            if ref._incarnation != incarnation or ref._state >= STOPPING:
-                return
-            await fn(*args)
-    except BaseException as exc:
-        kind, err = classify(exc)
-        if kind == "crash":
-            assert err is not None
-            crash_incarnation(ref, incarnation, err)
-        else:
-            raise
-    finally:
-        helpers.discard(scope)
-        if not helpers and ref._helpers is helpers:
-            done = ref._helpers_done
-            if done is not None:
-                ref._helpers_done = None
-                done.set()
-
-
-def start_helper(ref: ActorRef, incarnation: int, fn: Callable[..., Awaitable[Any]],
-                 args: tuple[Any, ...], name: str | None) -> None:
-    """Start ``fn(*args)`` as a task tied to ``ref``'s current incarnation (``ctx.start_soon``)."""
-    if ref._incarnation != incarnation or ref._state >= STOPPING:
-        raise ActorDead(
-            f"actor {ref.name!r}: this incarnation has ended, cannot start_soon({fn!r}); start "
-            "tasks from on_start or receive of the running actor"
-        )
-    helpers = ref._helpers
-    if helpers is None:
-        helpers = ref._helpers = set()
-    scope = trio.CancelScope()
-    helpers.add(scope)
-    ref._system._nursery.start_soon(
-        _helper, ref, incarnation, helpers, scope, fn, args,
-        name=name or f"{ref.name}:{getattr(fn, '__name__', 'task')}",
-    )
-
-
-def linked_children(ref: ActorRef, incarnation: int) -> Supervision:
-    """The supervision engine for children spawned via ``ctx.spawn`` (created on first use)."""
-    if ref._incarnation != incarnation or ref._state >= STOPPING:
-        raise ActorDead(f"actor {ref.name!r}: this incarnation has ended, cannot spawn children")
-    eng = ref._children
-    if eng is None:
-        from qgactor.runtime.engine import Supervision
-
-        eng = Supervision(ref._system, ref.name, owner=ref)
-        ref._children = eng
-        start_helper(ref, incarnation, eng.manage, (), f"{ref.name}:supervision")
-    return eng
-
-
-async def _stop_helpers(ref: ActorRef) -> None:
-    helpers = ref._helpers
-    if not helpers:
-        return
-    for scope in list(helpers):
-        scope.cancel()
-    # Wait (bounded by the caller's deadline) until every helper has unwound.
-    if helpers:
-        done = trio.Event()
-        ref._helpers_done = done
-        await done.wait()
 
 
 async def start_incarnation(ref: ActorRef) -> None:
@@ -409,7 +292,7 @@ async def run_activation(ref: ActorRef, inc: int, first: bool) -> None:
             children = ref._children
             if children is not None:
                 await children.close()
-            await _stop_helpers(ref)
+            await stop_helpers(ref)
         except BaseException as exc:  # pragma: no cover - defensive
             log.exception("actor %r: error while stopping its children/tasks", ref.name)
             if reason.error is None and isinstance(exc, Exception):

@@ -6,11 +6,12 @@ import enum
 from typing import TYPE_CHECKING, Any
 
 import attrs
+import trio
 
 if TYPE_CHECKING:
     from qgactor.runtime.ref import ActorRef
 
-__all__ = ["ExitKind", "ExitReason", "Down", "DeadLetter", "describe_error"]
+__all__ = ["ExitKind", "ExitReason", "Down", "DeadLetter", "describe_error", "classify"]
 
 
 class ExitKind(enum.Enum):
@@ -120,3 +121,32 @@ class DeadLetter:
             f"DeadLetter(recipient={self.recipient!r}, message_type="
             f"{type(self.message).__name__}, reason={self.reason!r}{err})"
         )
+
+
+def _leaves(exc: BaseException) -> list[BaseException]:
+    if isinstance(exc, BaseExceptionGroup):
+        out: list[BaseException] = []
+        for sub in exc.exceptions:
+            out.extend(_leaves(sub))
+        return out
+    return [exc]
+
+
+def classify(error: BaseException) -> tuple[str, BaseException | None]:
+    """Classify an exception that escaped an actor, after unwrapping exception groups.
+
+    Returns ``("cancelled", None)`` when every leaf is ``trio.Cancelled`` (an outer
+    cancellation), ``("fatal", exc)`` for KeyboardInterrupt/SystemExit-like leaves that must
+    propagate, otherwise ``("crash", error)`` where ``error`` is the single non-Cancelled leaf (or
+    a group of them).
+    """
+    leaves = _leaves(error)
+    real = [e for e in leaves if not isinstance(e, trio.Cancelled)]
+    if not real:
+        return "cancelled", None
+    fatal = [e for e in real if not isinstance(e, Exception)]
+    if fatal:
+        return "fatal", fatal[0]
+    if len(real) == 1:
+        return "crash", real[0]
+    return "crash", ExceptionGroup("several errors", real)  # type: ignore[arg-type]

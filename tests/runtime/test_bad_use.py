@@ -133,7 +133,7 @@ def test_mailbox_accounting_property(overflow: Overflow, capacity: int, n: int) 
 
 
 def test_classify_unwraps_groups() -> None:
-    from qgactor.runtime.incarnation import classify
+    from qgactor.runtime.messages import classify
 
     cancelled = trio.Cancelled._create()  # type: ignore[attr-defined]
     assert classify(BaseExceptionGroup("g", [cancelled])) == ("cancelled", None)
