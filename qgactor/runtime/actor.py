@@ -115,7 +115,9 @@ class ActorContext:
     def watch(self, ref: ActorRef) -> None:
         """Monitor ``ref``: a :class:`Down` message arrives in ``receive`` when it stops for good.
 
-        Watching an already dead ref delivers ``Down`` at once. Watching twice is harmless.
+        Watching an already dead ref delivers ``Down`` at once. Watching twice is harmless. The
+        watch belongs to this actor's ref: it survives this actor's restarts (unwatch to end it).
+        Restarts of the watched actor are invisible; ``Down`` comes once, when it is gone.
         """
         from qgactor.runtime.engine import watch
 
