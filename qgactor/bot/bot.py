@@ -287,6 +287,8 @@ class Bot(BindingMixin):
         await system.spawn(SessionsActor, self.sessions, name="sessions", shutdown=10.0)
         conv_sup = await system.spawn(DynamicSupervisor, name="conversations")
         services.conversations = ConversationManager(conv_sup, idle_timeout=s.conversation_idle_timeout)
+        assert self._nursery is not None
+        await self._nursery.start(services.conversations.sweep)
         core = DispatchCore(services)
         dispatcher = await system.spawn(
             DispatcherActor, services, core, s.max_concurrent_handlers, name="dispatcher",

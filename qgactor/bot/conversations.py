@@ -2,7 +2,8 @@
 
 A key is ``(scene, place, user)``: the user in a channel / DM / group / C2C chat, or with
 ``scope="place"`` anyone in that place (``user`` empty). The actors run under the bot's
-``conversations`` dynamic supervisor (``get_or_start`` with an idle timeout). While a
+``conversations`` dynamic supervisor (``get_or_start``) and are stopped when idle by the
+manager's sweeper. While a
 conversation waits, the dispatcher offers that user's messages there to it first (before
 commands); a message it takes is not processed further. A crashed conversation actor fails
 only its own waiters (with :class:`ConversationEnded`).
@@ -10,6 +11,7 @@ only its own waiters (with :class:`ConversationEnded`).
 
 from __future__ import annotations
 
+import collections
 import logging
 from typing import TYPE_CHECKING, Any, Callable
 
@@ -96,10 +98,6 @@ class Offer:
     ctx: Any
 
 
-#: Message: a waiting handler keeps its conversation actor from stopping for idleness.
-KEEPALIVE = "keepalive"
-
-
 @attrs.define(slots=True)
 class KeyRecord:
     """What the manager remembers about a key after its actor stopped (a few dozen bytes)."""
@@ -117,6 +115,7 @@ class ConversationActor(Actor):
         self.waiters: list[Waiter] = []
 
     async def receive(self, msg: Any) -> Any:
+        self.manager.touch(self.key)
         if isinstance(msg, Offer):
             for w in self.waiters:
                 if w.accepts(msg.ctx):
@@ -136,8 +135,6 @@ class ConversationActor(Actor):
                 self.waiters.remove(msg.waiter)
                 self._sync_index()
             return None
-        if msg == KEEPALIVE:
-            return None
         raise TypeError(f"conversation actor got an unknown message {msg!r}")
 
     def _sync_index(self) -> None:
@@ -149,6 +146,8 @@ class ConversationActor(Actor):
     async def on_stop(self, reason: ExitReason) -> None:
         if self.manager.waiting.get(self.key) is self.ref:
             del self.manager.waiting[self.key]
+        if self.manager.live.get(self.key) is self.ref:
+            del self.manager.live[self.key]
         for w in self.waiters:
             w.error = ConversationEnded(f"conversation {self.key} ended: {reason!r}")
             w.event.set()
@@ -166,11 +165,16 @@ def _withdraw(ref: Any, waiter: Waiter) -> None:
 
 
 class ConversationManager:
-    """Routes messages to waiting conversations and starts conversation actors.
+    """Routes messages to waiting conversations, starts conversation actors and stops idle ones.
+
+    Actors are started with the supervisor's ``get_or_start`` (one per key). Idle stop is done
+    here by one sweeper task for all of them (:meth:`sweep`), not by a timer per actor: a
+    conversation actor then costs what a plain actor costs. An actor with a waiting handler is
+    never stopped for idleness.
 
     Args:
         supervisor: the ``conversations`` ``DynamicSupervisorRef``.
-        idle_timeout: seconds after which an idle conversation actor stops.
+        idle_timeout: seconds without messages after which a conversation actor stops.
         offer_timeout: seconds to wait for a conversation actor to answer an offer.
     """
 
@@ -180,7 +184,49 @@ class ConversationManager:
         self.offer_timeout = offer_timeout
         self.waiting: dict[ConversationKey, Any] = {}
         self.known: dict[ConversationKey, KeyRecord] = {}
+        self.live: collections.OrderedDict[ConversationKey, Any] = collections.OrderedDict()
         self.started = 0
+        self.stopped_idle = 0
+
+    def touch(self, key: ConversationKey) -> None:
+        """Count activity on ``key`` (its actor calls this for every message)."""
+        if key in self.live:
+            self.live.move_to_end(key)
+        self._record(key)
+
+    async def stop_idle(self) -> int:
+        """Stop the actors idle for ``idle_timeout`` or longer (none with a waiting handler);
+        return how many were stopped."""
+        cutoff = trio.current_time() - self.idle_timeout
+        stopped = 0
+        checked = 0
+        total = len(self.live)
+        while self.live and checked < total:
+            key = next(iter(self.live))
+            rec = self.known.get(key)
+            if rec is not None and rec.last_active > cutoff:
+                break  # live is ordered by activity: the rest are younger
+            checked += 1
+            ref = self.live.pop(key)
+            if key in self.waiting:
+                self.live[key] = ref  # a handler waits: keep it, look again later
+                continue
+            if ref.alive:
+                try:
+                    await self.supervisor.terminate_child(ref)
+                    stopped += 1
+                except Exception:
+                    log.exception("could not stop idle conversation %s", key)
+        self.stopped_idle += stopped
+        return stopped
+
+    async def sweep(self, *, task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED) -> None:
+        """Stop idle conversation actors until cancelled (every quarter of ``idle_timeout``, at
+        least every second; a sweep with nothing to stop costs O(1))."""
+        task_status.started()
+        while True:
+            await trio.sleep(min(1.0, max(0.01, self.idle_timeout / 4)))
+            await self.stop_idle()
 
     def _record(self, key: ConversationKey) -> KeyRecord:
         rec = self.known.get(key)
@@ -207,11 +253,13 @@ class ConversationManager:
 
     async def actor_for(self, key: ConversationKey) -> Any:
         """Return the actor of ``key``, starting it if needed."""
-        ref = await self.supervisor.get_or_start(
-            key, ConversationActor, key, self, idle_timeout=self.idle_timeout,
-            restart=Restart.TEMPORARY,
-        )
-        self._record(key)
+        ref = self.live.get(key)
+        if ref is None or not ref.alive:
+            ref = await self.supervisor.get_or_start(key, ConversationActor, key, self,
+                                                     restart=Restart.TEMPORARY)
+            self.started += 1
+        self.live[key] = ref
+        self.touch(key)
         return ref
 
     async def offer(self, ctx: "MessageContext") -> bool:
@@ -237,8 +285,9 @@ class ConversationManager:
         return False
 
     def stats(self) -> dict[str, int]:
-        """Counters: known keys, keys waiting now."""
-        return {"known": len(self.known), "waiting": len(self.waiting)}
+        """Counters: known keys, live actors, keys waiting now, actors started/stopped idle."""
+        return {"known": len(self.known), "live": len(self.live), "waiting": len(self.waiting),
+                "started": self.started, "stopped_idle": self.stopped_idle}
 
 
 class Conversation:
@@ -314,21 +363,9 @@ class Conversation:
         return waiter, ref
 
     async def _await(self, waiter: Waiter, ref: Any, limit: float) -> "MessageContext":
-        deadline = trio.current_time() + limit
-        # the actor stops after idle_timeout without messages: nudge it while we wait
-        step = max(0.001, self._manager.idle_timeout / 2)
         try:
-            while not waiter.event.is_set():
-                now = trio.current_time()
-                if now >= deadline:
-                    break
-                with trio.move_on_at(min(deadline, now + step)):
-                    await waiter.event.wait()
-                if not waiter.event.is_set() and trio.current_time() < deadline:
-                    try:
-                        ref.tell_nowait(KEEPALIVE)
-                    except ActorDead:
-                        pass  # its on_stop fails this waiter with ConversationEnded
+            with trio.move_on_after(limit):
+                await waiter.event.wait()
         finally:
             # timed out, or the handler was cancelled: withdraw the waiter so that the next
             # message is not taken by a waiter nobody listens to

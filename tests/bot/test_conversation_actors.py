@@ -27,16 +27,27 @@ async def setup(system):
     return services, sup, DispatchCore(services)
 
 
+async def start_sweeper(nursery, services):
+    await nursery.start(services.conversations.sweep)
+
+
 async def test_idle_conversation_actors_stop_and_keys_stay_known(autojump_clock) -> None:
     async with open_actor_nursery(name="t") as system:
         services, sup, core = await setup(system)
         manager = services.conversations
-        a = await manager.actor_for(("c2c", "U1", "U1"))
-        assert await manager.actor_for(("c2c", "U1", "U1")) is a  # one actor per key
-        await manager.actor_for(("c2c", "U2", "U2"))
-        assert len(sup) == 2
-        await trio.sleep(31)
-        assert len(sup) == 0 and not a.alive
+        async with trio.open_nursery() as sweeper:
+            await start_sweeper(sweeper, services)
+            a = await manager.actor_for(("c2c", "U1", "U1"))
+            assert await manager.actor_for(("c2c", "U1", "U1")) is a  # one actor per key
+            await manager.actor_for(("c2c", "U2", "U2"))
+            assert len(sup) == 2
+            await trio.sleep(20)
+            b = await manager.actor_for(("c2c", "U2", "U2"))  # activity keeps U2 alive
+            await trio.sleep(20)
+            assert len(sup) == 1 and not a.alive and b.alive
+            await trio.sleep(60)
+            assert len(sup) == 0 and manager.stopped_idle == 2
+            sweeper.cancel_scope.cancel()
         assert set(manager.known) == {("c2c", "U1", "U1"), ("c2c", "U2", "U2")}
         assert await manager.offer(core.parse(c2c("U1", "hi", "m1"))) is False
 
@@ -56,10 +67,13 @@ async def test_wait_for_routes_only_this_users_messages_and_times_out(autojump_c
                 got.append("timed out")
 
         async with trio.open_nursery() as n:
+            await start_sweeper(n, services)  # idle stop (30 s) never takes a waiting actor
             n.start_soon(dialog)
-            await trio.sleep(1)
+            await trio.sleep(45)
             assert await manager.offer(core.parse(c2c("U2", "not yours", "m1"))) is False
             assert await manager.offer(core.parse(c2c("U1", "mine", "m2"))) is True
+            await trio.sleep(200)
+            n.cancel_scope.cancel()
         assert got == ["mine", "timed out"]
         await trio.sleep(1)  # (virtual time) the actor handles the withdrawal
         assert manager.waiting == {}
