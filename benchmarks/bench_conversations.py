@@ -92,7 +92,6 @@ async def bench(known: int, active: int, dispatch_n: int, thread_n: int) -> dict
         # -- active conversations: an actor with a waiting handler per key ------------------------
         # (measured first, in a fresh process, so that RSS is not masked by freed memory)
         manager.idle_timeout = 3600.0
-        tracemalloc.start()
 
         async def open_waiters(first: int, count: int, nursery: trio.Nursery) -> dict[str, Any]:
             state: dict[str, Any] = {"n": 0, "done": 0, "ready": trio.Event(), "all_done": trio.Event()}
@@ -115,11 +114,22 @@ async def bench(known: int, active: int, dispatch_n: int, thread_n: int) -> dict
                     await trio.sleep(0.01)
             return state
 
-        before_active_t = traced()
+        # RSS first, without tracemalloc (which needs memory of its own)
         before_active = rss()
         async with trio.open_nursery() as nursery:
             await open_waiters(0, active, nursery)
             results["rss_bytes_per_active_with_handler"] = (rss() - before_active) / active
+            nursery.cancel_scope.cancel()
+        with trio.fail_after(30):
+            while manager.waiting:
+                await trio.sleep(0.01)
+        for ref in list(sup.children()):
+            await sup.terminate_child(ref)
+        # then what Python objects are really retained, with tracemalloc, on fresh keys
+        tracemalloc.start()
+        before_active_t = traced()
+        async with trio.open_nursery() as nursery:
+            await open_waiters(active, active, nursery)
             results["traced_bytes_per_active_with_handler"] = (traced() - before_active_t) / active
             nursery.cancel_scope.cancel()  # handlers gone; their actors stay alive (idle 3600 s)
         with trio.fail_after(30):
@@ -137,7 +147,7 @@ async def bench(known: int, active: int, dispatch_n: int, thread_n: int) -> dict
         base_t = traced()
         base = rss()
         t0 = time.perf_counter()
-        for i in range(known):
+        for i in range(2 * active, 2 * active + known):  # keys not used by the phases above
             await manager.actor_for(("c2c", f"U{i:031d}", f"U{i:031d}"))
         started = time.perf_counter() - t0
         with trio.fail_after(120):
@@ -154,9 +164,9 @@ async def bench(known: int, active: int, dispatch_n: int, thread_n: int) -> dict
 
         # -- delivery into waiting conversations through the dispatcher ---------------------------
         async with trio.open_nursery() as nursery:
-            state = await open_waiters(known + active, active, nursery)
+            state = await open_waiters(known + 2 * active, active, nursery)
             t0 = time.perf_counter()
-            for i in range(known + active, known + 2 * active):
+            for i in range(known + 2 * active, known + 3 * active):
                 await dispatcher.tell(c2c_event(i, "answer"))
             with trio.fail_after(120):
                 await state["all_done"].wait()
