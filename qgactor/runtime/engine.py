@@ -349,7 +349,6 @@ class Supervision:
             or ref._children is not None
             or actor is None
             or type(actor).on_stop is not Actor.on_stop
-            or getattr(actor, "_kernel_serve", None) is not None
         ):
             return False
         if ref._hib:

@@ -191,7 +191,6 @@ async def start_incarnation(ref: ActorRef) -> None:
         type(actor).on_start is Actor.on_start
         and ref._spec.idle_timeout is None
         and not ref._q
-        and getattr(actor, "_kernel_serve", None) is None
     ):
         ref._state = RUNNING
         ref._hib = True
@@ -224,8 +223,8 @@ def _finish(ref: ActorRef, inc: int, reason: ExitReason) -> None:
 
 
 async def run_activation(ref: ActorRef, inc: int, first: bool) -> None:
-    """Task body running ``ref``'s actor: ``on_start`` (first activation), then the message loop
-    (or a supervisor's manager); ends the incarnation unless the actor hibernates."""
+    """Task body running ``ref``'s actor: ``on_start`` (first activation), then the message
+    loop; ends the incarnation unless the actor hibernates."""
     actor = ref._actor
     if ref._incarnation != inc or ref._scope is not None or actor is None or ref._state >= STOPPING:
         if first:
@@ -247,11 +246,7 @@ async def run_activation(ref: ActorRef, inc: int, first: bool) -> None:
                     ref._state = RUNNING
                 _signal_started(ref)
             if ref._crash_exc is None:
-                serve = getattr(actor, "_kernel_serve", None)
-                if serve is None:
-                    hibernate = await message_loop(ref, actor, scope)
-                else:
-                    await serve()
+                hibernate = await message_loop(ref, actor, scope)
     except BaseException as exc:
         error = exc
     finally:

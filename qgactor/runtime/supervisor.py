@@ -23,7 +23,8 @@ class Supervisor(Actor):
     more than ``max_restarts`` restarts within ``within`` seconds make it stop its children in
     reverse order and crash with :class:`RestartIntensityExceeded` (its own parent then decides).
     ``backoff`` delays restarts (None: restart at once). Children start in ``on_start``, so
-    ``spawn`` returns once the whole subtree is up. Supervisors do not handle messages.
+    ``spawn`` returns once the whole subtree is up. It answers ``ask("children")`` and
+    ``ask("snapshot")``.
 
     Spawn it like any actor, e.g. ``await an.spawn(Supervisor.spec("gateway", [spec1, spec2]))``.
     Raises ``ValueError`` for invalid limits.
@@ -58,14 +59,18 @@ class Supervisor(Actor):
         ref = self.ref
         eng = self._make_engine()
         ref._children = eng
+        self.ctx.start_soon(eng.manage, name=f"{ref.name}:supervision")
         for spec in self._child_specs:
             await eng.spawn(spec)
 
-    async def _kernel_serve(self) -> None:
-        ref = self.ref
-        eng = ref._children
-        assert eng is not None
-        await eng.manage(should_stop=lambda: ref._stopping)
+    async def receive(self, msg: Any) -> Any:
+        """``"children"`` → the child refs in start order; ``"snapshot"`` → this subtree's
+        :class:`ActorSnapshot`; anything else → None."""
+        if msg == "children":
+            return self.children
+        if msg == "snapshot":
+            return self.ref.snapshot()
+        return None
 
     @property
     def children(self) -> list[ActorRef]:
@@ -186,7 +191,7 @@ class DynamicSupervisor(Supervisor):
     Spawning it returns a :class:`DynamicSupervisorRef` (``start_child``, ``terminate_child``,
     ``get_or_start``). ``max_children`` caps the live children (``TooManyChildren`` past it).
     When it stops, its children are stopped in reverse start order (idle ones without an
-    ``on_stop`` hook instantly). Messages sent to the supervisor itself are not handled.
+    ``on_stop`` hook instantly).
     """
 
     _ref_class = DynamicSupervisorRef

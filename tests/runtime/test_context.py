@@ -197,6 +197,10 @@ async def test_snapshot_tree() -> None:
         await dyn.get_or_start(("group", 1), Named)
         s0 = an.lookup("shard-0")
         assert s0 is not None
+        gw_ref = an.lookup("gateway")
+        assert gw_ref is not None
+        assert await gw_ref.ask("children") == [s0, an.lookup("shard-1")]
+        assert (await gw_ref.ask("snapshot")).name == "gateway"
         await s0.tell("crash")
         await wait_until(lambda: s0.restarts == 1)
         await s0.ask("ping")
