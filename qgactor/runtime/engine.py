@@ -92,7 +92,6 @@ class Supervision:
         within: float = 5.0,
         backoff: Backoff | None = Backoff(),
         max_children: int | None = None,
-        on_fail: Callable[[BaseException], None] | None = None,
     ) -> None:
         if max_restarts < 0 or within <= 0:
             raise ValueError(f"supervisor {name!r}: need max_restarts >= 0 and within > 0, got "
@@ -115,7 +114,6 @@ class Supervision:
         self._closed = False
         self._manager_scope: trio.CancelScope | None = None
         self._manager_done: trio.Event | None = None
-        self._on_fail = on_fail
         self._failing = False
 
     # ------------------------------------------------------------- spawning
