@@ -174,9 +174,9 @@ def pct(xs: list[float], p: float) -> float:
 
 
 async def main(quick: bool) -> None:
-    n = 50_000 if quick else 200_000
-    n_ask = 20_000 if quick else 100_000
-    n_idle = 20_000 if quick else 100_000
+    n = 20_000 if quick else 200_000
+    n_ask = 5_000 if quick else 100_000
+    n_idle = 10_000 if quick else 100_000
     cap = 1000
     rounds = 2 if quick else 3
     print(f"python {os.sys.version.split()[0]}, trio {trio.__version__}, quick={quick}, "
@@ -204,10 +204,11 @@ async def main(quick: bool) -> None:
     print(f"ask (16 askers)   : {conc[0]:11,.0f} /s wall     {conc[1]:11,.0f} /s cpu     "
           f"ratio to raw round trip: {conc[0] / raw_rt[0]:.2f}x wall")
     per_traced, per_awake, per_rss, spawn, teardown = await idle_memory(n_idle)
-    print(f"idle actor memory : {per_traced:6.0f} B traced (20k actors)  {per_rss:6.0f} B RSS "
+    m = min(n_idle, 20_000)
+    print(f"idle actor memory : {per_traced:6.0f} B traced ({m:,} actors)  {per_rss:6.0f} B RSS "
           f"({n_idle:,} actors)")
     print(f"idle actor memory, not hibernated, task parked after one message: {per_awake:6.0f} B "
-          "traced (20k actors)")
+          f"traced ({m:,} actors)")
     print(f"spawn {n_idle:,} named actors   : {spawn.wall:.3f} s wall, {spawn.cpu:.3f} s cpu")
     print(f"teardown {n_idle:,} named actors: {teardown.wall:.3f} s wall, {teardown.cpu:.3f} s cpu "
           "(leaving open_actor_nursery)")
