@@ -115,6 +115,8 @@ class Supervision:
         self._manager_scope: trio.CancelScope | None = None
         self._manager_done: trio.Event | None = None
         self._failing = False
+        self.concurrent_stop = False
+        """Stop all children at once on close (dynamic supervisors), not one after another."""
 
     # ------------------------------------------------------------- spawning
     async def spawn(self, factory: Callable[..., Any] | ChildSpec, *args: Any,
@@ -378,12 +380,50 @@ class Supervision:
             self._remove(ref, ref._reason or _SHUTDOWN)
 
     async def _stop_all(self) -> None:
+        if self.concurrent_stop:
+            await self._stop_all_concurrently()
+            return
         n = 0
         for ref in reversed(list(self.children)):
             await self._stop_for_good(ref)
             n += 1
             if n % 2048 == 0:
                 await trio.lowlevel.cancel_shielded_checkpoint()
+
+    async def _stop_all_concurrently(self) -> None:
+        """Dynamic children are independent (OTP simple_one_for_one): ask them all to stop (in
+        reverse start order), then wait for each up to its own shutdown timeout."""
+        t0 = trio.current_time()
+        stopping: list[ActorRef] = []
+        for ref in reversed(list(self.children)):
+            self._pending.pop(ref, None)
+            if ref._state in (RESTARTING, EXITED):
+                self._remove(ref, ref._reason or _SHUTDOWN)
+            elif self._fast_stop(ref):
+                self._remove(ref, _SHUTDOWN)
+            elif ref._state != DEAD:
+                ref._terminating = True
+                if ref._exit_event is None:
+                    ref._exit_event = trio.Event()
+                request_stop(ref)
+                stopping.append(ref)
+        for ref in stopping:
+            ev = ref._exit_event
+            timeout = ref._spec.shutdown
+            if ev is not None:
+                with trio.move_on_at(math.inf if timeout is None else t0 + timeout):
+                    await ev.wait()
+                if not ev.is_set():
+                    log.warning("actor %r did not stop within %ss; cancelling it", ref.name, timeout)
+                    if ref._scope is not None:
+                        ref._scope.cancel()
+                    with trio.move_on_after(2 * (timeout or 0) + 1):
+                        await ev.wait()
+                    if not ev.is_set():
+                        log.error("actor %r ignored cancellation; abandoning its task", ref.name)
+                        self._detach(ref)
+            ref._terminating = False
+            self._remove(ref, ref._reason or _SHUTDOWN)
 
     async def close(self) -> None:
         """Stop the manager and every child (reverse start order). Idempotent."""

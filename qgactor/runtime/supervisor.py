@@ -190,8 +190,8 @@ class DynamicSupervisor(Supervisor):
 
     Spawning it returns a :class:`DynamicSupervisorRef` (``start_child``, ``terminate_child``,
     ``get_or_start``). ``max_children`` caps the live children (``TooManyChildren`` past it).
-    When it stops, its children are stopped in reverse start order (idle ones without an
-    ``on_stop`` hook instantly).
+    When it stops, all its children are asked to stop at once (like OTP's simple_one_for_one;
+    they are independent), each within its own shutdown timeout.
     """
 
     _ref_class = DynamicSupervisorRef
@@ -213,4 +213,5 @@ class DynamicSupervisor(Supervisor):
     def _make_engine(self) -> Supervision:
         eng = super()._make_engine()
         eng.max_children = self._max_children
+        eng.concurrent_stop = True
         return eng

@@ -201,3 +201,32 @@ async def test_message_racing_the_sweeper_is_not_lost() -> None:
         assert retire(ref)
         await an.stop(ref)  # a stop racing the retirement
         assert not ref.alive
+
+
+async def test_dynamic_children_stop_concurrently(autojump_clock: trio.testing.MockClock) -> None:
+    stopped: list[float] = []
+
+    class Slow(Actor):
+        async def receive(self, msg: Any) -> Any:
+            return msg
+
+        async def on_stop(self, reason: ExitReason) -> None:
+            await trio.sleep(1.0)
+            stopped.append(trio.current_time())
+
+    class Stuck(Actor):
+        async def receive(self, msg: Any) -> Any:
+            await trio.sleep_forever()
+
+    async with open_actor_nursery() as an:
+        dyn = await an.spawn(DynamicSupervisor, name="convs")
+        for i in range(50):
+            await dyn.get_or_start(i, Slow)
+        stuck = await dyn.start_child(Stuck, shutdown=3.0)
+        await stuck.tell("hang")
+        await trio.sleep(0.1)
+        t0 = trio.current_time()
+        await an.stop(dyn)
+        elapsed = trio.current_time() - t0
+    assert len(stopped) == 50
+    assert elapsed == pytest.approx(3.0, abs=0.01)  # the stuck one's timeout, not 50 x 1 s
