@@ -25,12 +25,15 @@ HERE = Path(__file__).parent / "thirdparty"
     ("botpy", "botpy_echo.py", (1 << 25) | (1 << 30)),
     ("qg_botsdk", "qg_echo.py", (1 << 25) | (1 << 30)),
 ])
-async def test_sdk_logs_in_receives_and_replies(emu: Emulator, module: str, script: str, intents: int) -> None:
+async def test_sdk_logs_in_receives_and_replies(
+    emu: Emulator, module: str, script: str, intents: int, tmp_path: Path
+) -> None:
     if importlib.util.find_spec(module) is None:
         pytest.skip(f"{module} is not installed (pip install -e '.[bench]')")
     proc = await trio.lowlevel.open_process(
         [sys.executable, str(HERE / script), emu.api_url, emu.token_url, emu.appid, emu.secret],
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+        cwd=tmp_path)  # the SDKs write their log files (botpy.log, log/) into the working directory
     output = bytearray()
 
     async def drain() -> None:
