@@ -108,3 +108,16 @@ async def test_blocking_helpers_from_a_worker_thread() -> None:
 
     data, n = await trio.to_thread.run_sync(in_thread)
     assert data == {"n": 1} and n == 1
+
+
+def test_explicit_intents_and_redacted_bot() -> None:
+    from qgactor.qq import Intents
+
+    bot = Bot(appid="1", secret="topsecret", session_store=":memory:", intents=513)
+    bot.on_group_message()(lambda m: None)
+    assert bot.intents == Intents.GUILDS | Intents.GUILD_MESSAGES  # explicit wins
+    auto = Bot(appid="1", secret="topsecret", session_store=":memory:")
+    assert auto.intents == Intents.PUBLIC_GUILD_MESSAGES  # nothing registered yet
+    auto.on_group_message()(lambda m: None)
+    assert auto.intents == Intents.GROUP_AND_C2C_EVENT
+    assert "topsecret" not in repr(bot) + repr(bot.settings)
