@@ -200,7 +200,7 @@ async def start_incarnation(ref: ActorRef) -> None:
     ev = ref._start_waiter
     if ev is None:
         ev = ref._start_waiter = trio.Event()
-    ref._system._nursery.start_soon(run_activation, ref, inc, True, name=ref.name)
+    ref._system._activate(ref, first=True)
     await ev.wait()
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextvars
 import itertools
 import logging
 import math
@@ -47,6 +48,7 @@ class ActorNursery:
         """The most recent dead letters (bounded); ``dead_letter_count`` counts all of them."""
         self.dead_letter_count = 0
         self._nursery: trio.Nursery = None  # type: ignore[assignment]
+        self._context = contextvars.copy_context()
         self._host_scope: trio.CancelScope | None = None
         self._failure: BaseException | None = None
         self._closed = False
@@ -149,9 +151,12 @@ class ActorNursery:
             self._timer_scope = None
 
     # --------------------------------------------------------- hibernation
-    def _activate(self, ref: ActorRef) -> None:
-        """Start a task for a hibernating actor (a message or a stop request arrived)."""
-        self._nursery.start_soon(run_activation, ref, ref._incarnation, False, name=ref.name)
+    def _activate(self, ref: ActorRef, first: bool = False) -> None:
+        """Start a task running ``ref``'s actor (its first activation, or it was hibernating and
+        a message or a stop request arrived). Actor tasks always run in a copy of the context
+        the system was opened in, never in the context of whoever woke them."""
+        self._context.run(self._nursery.start_soon, run_activation, ref, ref._incarnation,
+                          first, name=ref.name)
 
     def _parked(self, ref: ActorRef) -> None:
         if self._epoch_len:

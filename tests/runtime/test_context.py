@@ -217,3 +217,24 @@ async def test_snapshot_tree() -> None:
         conv = snap.find("('group', 1)")
         assert conv is not None and conv.kind == "actor"
         assert len(snap.walk()) == 6
+
+
+async def test_actor_tasks_run_in_the_system_context_not_the_senders() -> None:
+    import contextvars
+
+    var: contextvars.ContextVar[str] = contextvars.ContextVar("var", default="unset")
+    var.set("system")
+
+    class Reader(Actor):
+        async def receive(self, msg: Any) -> Any:
+            return var.get()
+
+    async with open_actor_nursery() as an:
+        ref = await an.spawn(Reader, name="r")  # hibernated: its first message starts its task
+
+        async def sender() -> None:
+            var.set("sender")
+            assert await ref.ask("?") == "system"
+
+        async with trio.open_nursery() as n:
+            n.start_soon(sender)
