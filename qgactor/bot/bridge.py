@@ -14,7 +14,7 @@ from typing import Any, Awaitable, Callable, TypeVar
 
 import trio
 
-__all__ = ["in_trio_thread", "dual", "DualProxy", "NotInBotThread"]
+__all__ = ["in_trio_thread", "dual", "DualProxy", "ThreadSafeProxy", "NotInBotThread"]
 
 T = TypeVar("T")
 
@@ -94,3 +94,30 @@ class DualProxy:
 
     def __repr__(self) -> str:
         return f"<DualProxy of {self._target!r}>"
+
+
+class ThreadSafeProxy:
+    """Wrap an object whose plain methods must run in the bot's trio thread (e.g. the session
+    manager): called from a worker thread, each method hops to the trio thread and returns the
+    result; called from the trio thread, it runs directly."""
+
+    __slots__ = ("_target", "_token")
+
+    def __init__(self, target: Any, token: trio.lowlevel.TrioToken | None) -> None:
+        self._target = target
+        self._token = token
+
+    def __getattr__(self, name: str) -> Any:
+        attr = getattr(self._target, name)
+        if not callable(attr) or in_trio_thread():
+            return attr
+        token = self._token
+
+        @functools.wraps(attr)
+        def hop(*args: Any, **kwargs: Any) -> Any:
+            return run_sync_blocking(token, functools.partial(attr, *args, **kwargs))
+
+        return hop
+
+    def __repr__(self) -> str:
+        return f"<ThreadSafeProxy of {self._target!r}>"

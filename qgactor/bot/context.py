@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING, Any
 
-from qgactor.bot.bridge import DualProxy, dual
+from qgactor.bot.bridge import DualProxy, ThreadSafeProxy, dual
 from qgactor.bot.commands import CommandMatch
 from qgactor.bot.inbound import InboundEvent
 from qgactor.bot.replying import send_reply
@@ -329,5 +329,6 @@ class JobContext:
 
     @property
     def sessions(self) -> Any:
-        """The bot's :class:`~qgactor.bot.sessions.SessionManager` (explicit scope ids)."""
-        return self.services.sessions
+        """The bot's :class:`~qgactor.bot.sessions.SessionManager` (explicit scope ids); usable
+        from ``def`` jobs too (calls hop to the bot's thread)."""
+        return ThreadSafeProxy(self.services.sessions, self.services.token)

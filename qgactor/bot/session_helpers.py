@@ -39,6 +39,12 @@ class _Done:
         return self.value
         yield  # pragma: no cover - makes this a generator
 
+    def __getattr__(self, name: str) -> Any:  # plain calls read the result directly
+        return getattr(self.value, name)
+
+    def __repr__(self) -> str:
+        return repr(self.value)
+
 
 def _in_bot_thread(manager_call: Callable[..., T], token: Any, *args: Any, **kwargs: Any) -> T:
     if in_trio_thread():

@@ -121,3 +121,19 @@ def test_explicit_intents_and_redacted_bot() -> None:
     auto.on_group_message()(lambda m: None)
     assert auto.intents == Intents.GROUP_AND_C2C_EVENT
     assert "topsecret" not in repr(bot) + repr(bot.settings)
+
+
+async def test_job_context_sessions_from_a_worker_thread() -> None:
+    from qgactor.bot import JobContext
+    from qgactor.bot.registry import Job
+
+    svc = services()
+    svc.token = trio.lowlevel.current_trio_token()
+    ctx = JobContext(Job(fn=plain, kind="start", name="j"), svc)
+
+    def in_thread():
+        ctx.sessions.new(Scope.GLOBAL, "", "cfg", {"a": 1})
+        return ctx.sessions.get(Scope.GLOBAL, "", "cfg").data
+
+    assert await trio.to_thread.run_sync(in_thread) == {"a": 1}
+    assert ctx.sessions.get(Scope.GLOBAL, "", "cfg").data == {"a": 1}  # and from the trio thread
