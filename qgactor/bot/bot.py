@@ -101,9 +101,9 @@ class Bot(BindingMixin):
         self.settings = attrs.evolve(settings or BotSettings(), **changes)
         self.name = name
         self.registry = ComponentRegistry()
+        self._own_store = store is None
         if store is None:
-            path = self.settings.session_store
-            store = MemorySessionStore() if path in (":memory:", "") else SqliteSessionStore(path)
+            store = self._store_for(self.settings.session_store)
         self.sessions = SessionManager(store, on_timeout=self._on_session_timeout,
                                        gc_interval=self.settings.session_gc_interval)
         self.services: BotServices | None = None
@@ -114,6 +114,21 @@ class Bot(BindingMixin):
         self._started = trio.Event()
         self.dispatch_core: DispatchCore | None = None
         self._subscribed: Intents | None = None
+
+    @staticmethod
+    def _store_for(path: str) -> SessionStore:
+        return MemorySessionStore() if path in (":memory:", "") else SqliteSessionStore(path)
+
+    def _sync_store(self) -> None:
+        """Follow a ``settings.session_store`` changed after construction (e.g. by a test kit)."""
+        if not self._own_store or len(self.sessions):
+            return
+        store = self.sessions.store
+        path = self.settings.session_store
+        current = ":memory:" if isinstance(store, MemorySessionStore) else getattr(store, "path", None)
+        wanted = ":memory:" if path in (":memory:", "") else path
+        if current != wanted:
+            self.sessions.store = self._store_for(path)
 
     def __repr__(self) -> str:
         state = "running" if self.system is not None else "stopped"
@@ -230,6 +245,7 @@ class Bot(BindingMixin):
         if self.system is not None:
             raise RuntimeError(f"{self!r} is already running")
         self.settings.check_credentials()
+        self._sync_store()
         s = self.settings
         endpoints = self.endpoints()
         credentials = self._credentials(endpoints)

@@ -182,6 +182,19 @@ class EventContext:
             raise NoReplyTarget(f"a {self.name} event cannot be replied to; use msg.api.send(...)")
         return await send_reply(self.services.api, target, *parts, msg_seq=msg_seq)
 
+    @dual
+    async def ack(self, code: int = 0) -> None:
+        """Acknowledge an INTERACTION_CREATE (a button click) so the user's client stops
+        spinning: 0 ok, 1 failed, 2 too frequent, 3 duplicate, 4 no permission, 5 admin only.
+
+        Raises:
+            TypeError: this event is not an interaction.
+            qgactor.qq ApiError subclasses: the platform refused.
+        """
+        if self.name != "INTERACTION_CREATE":
+            raise TypeError(f"ack() is for INTERACTION_CREATE events, not {self.name}")
+        await self.services.api.interaction_callback(self.event.id, code)
+
     # -- sessions -------------------------------------------------------------------------------
     @property
     def sessions(self) -> SessionHelper:

@@ -137,3 +137,21 @@ async def test_job_context_sessions_from_a_worker_thread() -> None:
 
     assert await trio.to_thread.run_sync(in_thread) == {"a": 1}
     assert ctx.sessions.get(Scope.GLOBAL, "", "cfg").data == {"a": 1}  # and from the trio thread
+
+
+def test_store_follows_settings_changed_before_start(tmp_path) -> None:
+    import attrs
+
+    from qgactor.bot import MemorySessionStore, SqliteSessionStore
+
+    bot = Bot(appid="1", secret="s", session_store=":memory:")
+    assert isinstance(bot.sessions.store, MemorySessionStore)
+    bot.settings = attrs.evolve(bot.settings, session_store=str(tmp_path / "x.sqlite3"))
+    bot._sync_store()
+    assert isinstance(bot.sessions.store, SqliteSessionStore)
+    assert bot.sessions.store.path == str(tmp_path / "x.sqlite3")
+    mine = MemorySessionStore()
+    given = Bot(appid="1", secret="s", store=mine)
+    given.settings = attrs.evolve(given.settings, session_store=str(tmp_path / "y.sqlite3"))
+    given._sync_store()
+    assert given.sessions.store is mine  # a store passed explicitly is never replaced

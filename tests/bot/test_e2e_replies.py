@@ -24,6 +24,11 @@ async def test_replies_in_all_scenes_carry_passive_ids_and_msg_seq() -> None:
         async def welcome(ctx):
             await ctx.reply("thanks for adding me")
 
+        @bot.on_interaction
+        def clicked(ctx):  # sync: blocking ack and reply
+            ctx.ack()
+            ctx.reply("clicked " + ctx.event.data.resolved.button_data)
+
     async with open_emulator() as emu:
         async with running(emu, setup) as bot:
             expected_path = {
@@ -51,6 +56,14 @@ async def test_replies_in_all_scenes_carry_passive_ids_and_msg_seq() -> None:
             entries = await emu.control.outbox(scene="group", contains="thanks")
             assert len(entries) == 1 and entries[0]["accepted"]
             assert entries[0]["body"]["event_id"] == injected["id"] and "msg_id" not in entries[0]["body"]
+            n = bot.dispatch_core.stats.completed + 1
+            injected = await emu.control.inject_event("INTERACTION_CREATE")
+            with trio.fail_after(5):
+                await bot.dispatch_core.wait_completed(n)
+            entries = await emu.control.outbox(scene="group", contains="clicked")
+            assert [e["content"] for e in entries] == ["clicked data"]
+            assert entries[0]["body"]["event_id"] == injected["id"] and entries[0]["accepted"]
+            assert bot.dispatch_core.stats.handler_errors == 0
 
 
 async def test_sync_handlers_run_in_threads_and_async_ones_concurrently(caplog) -> None:
