@@ -29,7 +29,8 @@ from qgactor.runtime.messages import ExitReason, classify
 from qgactor.runtime.ref import EXITED, RUNNING, STARTING, STOPPING, ActorRef, _Ask
 from qgactor.runtime.tasks import stop_helpers
 
-__all__ = ["start_incarnation", "run_activation", "request_stop", "retire", "message_loop"]
+__all__ = ["start_incarnation", "run_activation", "request_stop", "retire", "message_loop",
+           "enter_hibernation", "idle_expired"]
 
 log = logging.getLogger("qgactor.runtime")
 
@@ -108,9 +109,17 @@ async def message_loop(ref: ActorRef, actor: Actor, token: object) -> bool:
                     if await wait_task_rescheduled(_abort_getter(ref)) is _RETIRE:
                         return True
                 else:
+                    deadline = ref._idle_deadline = trio.current_time() + idle
+                    ep = system._epoch
+                    if ref._park_epoch != ep:
+                        ref._park_epoch = ep
+                        system._parked(ref)
                     ref._getter = current_task()
-                    with trio.CancelScope(deadline=trio.current_time() + idle) as cs:
-                        await wait_task_rescheduled(_abort_getter(ref))
+                    woken: object = None
+                    with trio.CancelScope(deadline=deadline) as cs:
+                        woken = await wait_task_rescheduled(_abort_getter(ref))
+                    if woken is _RETIRE:
+                        return True
                     if cs.cancelled_caught and not q and ref._run is token:
                         ref._idle_stop = True
                         return False
@@ -142,6 +151,21 @@ def retire(ref: ActorRef) -> bool:
     ref._getter = None
     trio.lowlevel.reschedule(g, outcome.Value(_RETIRE))
     return True
+
+
+def enter_hibernation(ref: ActorRef) -> None:
+    """Mark a running actor without a task as hibernating; its idle timeout keeps counting."""
+    ref._hib = True
+    ref._hib_count += 1
+    if ref._spec.idle_timeout is not None:
+        ref._system._idle_watch(ref, ref._idle_deadline, ref._hib_count)
+
+
+def idle_expired(ref: ActorRef, token: int) -> None:
+    """The idle deadline of a hibernating actor passed: stop it normally (as its loop would)."""
+    if ref._hib and ref._hib_count == token and ref._state == RUNNING and not ref._q:
+        ref._idle_stop = True
+        request_stop(ref)
 
 
 def request_stop(ref: ActorRef) -> None:
@@ -187,13 +211,11 @@ async def start_incarnation(ref: ActorRef) -> None:
         _finish(ref, inc, ExitReason.crash(exc))
         await trio.lowlevel.checkpoint()
         return
-    if (
-        type(actor).on_start is Actor.on_start
-        and ref._spec.idle_timeout is None
-        and not ref._q
-    ):
+    if type(actor).on_start is Actor.on_start and not ref._q:
         ref._state = RUNNING
-        ref._hib = True
+        if ref._spec.idle_timeout is not None:
+            ref._idle_deadline = ref._started_at + ref._spec.idle_timeout
+        enter_hibernation(ref)
         _signal_started(ref)
         await trio.lowlevel.checkpoint()
         return
@@ -258,10 +280,10 @@ async def run_activation(ref: ActorRef, inc: int, first: bool) -> None:
     if hibernate:
         ref._scope = None
         ref._run = None
-        if ref._q or ref._stopping or ref._crash_exc is not None:  # pragma: no cover - defensive
+        if ref._q or ref._stopping or ref._crash_exc is not None:  # a message raced the sweeper
             ref._system._activate(ref)
         else:
-            ref._hib = True
+            enter_hibernation(ref)
         return
     reraise: BaseException | None = None
     if ref._crash_exc is not None:

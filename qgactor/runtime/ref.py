@@ -157,6 +157,8 @@ class ActorRef:
         "_hib",
         "_park_epoch",
         "_task",
+        "_idle_deadline",
+        "_hib_count",
         "__weakref__",
     )
 
@@ -203,6 +205,8 @@ class ActorRef:
         self._hib = False  # hibernating: running incarnation without a task
         self._park_epoch = -1
         self._task: Task | None = None  # the task running the actor right now
+        self._idle_deadline = 0.0  # when an idle_timeout actor stops if no message comes
+        self._hib_count = 0
 
     # ------------------------------------------------------------------ public
     @property

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextvars
+import heapq
 import itertools
 import logging
 import math
@@ -17,7 +18,7 @@ import trio
 
 from qgactor.runtime.engine import Supervision
 from qgactor.runtime.errors import ActorDead
-from qgactor.runtime.incarnation import retire, run_activation
+from qgactor.runtime.incarnation import idle_expired, retire, run_activation
 from qgactor.runtime.messages import DeadLetter
 from qgactor.runtime.ref import ActorRef
 from qgactor.runtime.spec import Backoff, ChildSpec, Strategy
@@ -65,6 +66,8 @@ class ActorNursery:
         self._ask_queues: dict[float, deque[tuple[float, Any]]] = {}
         self._timer_scope: trio.CancelScope | None = None
         self._timer_next = math.inf
+        # idle timeouts of hibernating actors: (deadline, seq, ref, hibernation token)
+        self._idle_heap: list[tuple[float, int, ActorRef, int]] = []
 
     # ------------------------------------------------------------------ API
     async def spawn(self, factory: Callable[..., Any] | ChildSpec, *args: Any, **options: Any) -> ActorRef:
@@ -127,10 +130,25 @@ class ActorNursery:
                 self._timer_scope.deadline = deadline
         return dq  # type: ignore[return-value]
 
+    def _idle_watch(self, ref: ActorRef, deadline: float, token: int) -> None:
+        """Stop hibernating ``ref`` normally at ``deadline`` unless it woke up since."""
+        heapq.heappush(self._idle_heap, (deadline, next(self._ids), ref, token))
+        if deadline < self._timer_next:
+            self._timer_next = deadline
+            if self._timer_scope is not None:
+                self._timer_scope.deadline = deadline
+
     async def _ask_timer(self) -> None:
+        """One task for every ask timeout and every hibernating actor's idle timeout."""
         while True:
             now = trio.current_time()
             nxt = math.inf
+            heap = self._idle_heap
+            while heap and heap[0][0] <= now:
+                _, _, ref, token = heapq.heappop(heap)
+                idle_expired(ref, token)
+            if heap:
+                nxt = heap[0][0]
             for timeout, dq in list(self._ask_queues.items()):
                 while dq:
                     deadline, req, ref = dq[0]  # type: ignore[misc]
@@ -195,7 +213,7 @@ class ActorNursery:
             async with trio.open_nursery() as nursery:
                 self._nursery = nursery
                 nursery.start_soon(self._run_root, name=f"{self.name}:supervision")
-                nursery.start_soon(self._ask_timer, name=f"{self.name}:ask-timer")
+                nursery.start_soon(self._ask_timer, name=f"{self.name}:timer")
                 if self._epoch_len:
                     nursery.start_soon(self._sweep, name=f"{self.name}:sweeper")
                 task_status.started()

@@ -78,7 +78,7 @@ async def test_get_or_start_and_idle_timeout(autojump_clock: trio.testing.MockCl
         await trio.sleep(9)
         assert await r1.ask("hi") == ("u1", 2)  # activity resets the idle timer
         await trio.sleep(9)
-        assert r1.alive
+        assert r1.alive and r1._hib  # idle for a while: hibernating, idle timer still running
         await trio.sleep(2)
         assert not r1.alive and r1.exit_reason is not None and r1.exit_reason.is_normal
         assert log == [("start", "u1"), ("stop", "u1", "normal")]
@@ -230,3 +230,23 @@ async def test_dynamic_children_stop_concurrently(autojump_clock: trio.testing.M
         elapsed = trio.current_time() - t0
     assert len(stopped) == 50
     assert elapsed == pytest.approx(3.0, abs=0.01)  # the stuck one's timeout, not 50 x 1 s
+
+
+async def test_idle_timeouts_of_hibernating_actors(autojump_clock: trio.testing.MockClock) -> None:
+    class Echo(Actor):
+        async def receive(self, msg: Any) -> Any:
+            return msg
+
+    async with open_actor_nursery(hibernate_after=2.0) as an:
+        dyn = await an.spawn(DynamicSupervisor, name="convs")
+        refs = [await dyn.get_or_start(i, Echo, idle_timeout=10.0) for i in range(100)]
+        assert all(r._hib for r in refs)  # no task at all until their first message
+        await trio.sleep(5)
+        assert await refs[0].ask("x") == "x"  # activity: its idle deadline moves to t=15
+        await trio.sleep(3)
+        assert refs[0]._hib  # hibernating again, with the new deadline
+        await trio.sleep(2.5)  # t=10.5: the untouched ones stopped at t=10
+        assert refs[0].alive and not any(r.alive for r in refs[1:])
+        assert all(r.exit_reason is not None and r.exit_reason.is_normal for r in refs[1:])
+        await trio.sleep(5)  # t=15.5
+        assert not refs[0].alive and len(dyn) == 0
