@@ -41,6 +41,11 @@ class _Background(Actor):
         self.ctx.start_soon(msg)
 
 
+#: Seconds to wait before measuring waiting conversations (longer than the kernel's
+#: ``hibernate_after``, so that idle actors are measured as they stay, not as they start).
+SETTLE = 3.0
+
+
 def rss() -> int:
     gc.collect()
     return psutil.Process().memory_info().rss
@@ -112,6 +117,8 @@ async def bench(known: int, active: int, dispatch_n: int, thread_n: int) -> dict
                 await state["ready"].wait()
                 while sum(1 for k in manager.waiting if k[1] >= f"U{first:031d}") < count:  # noqa
                     await trio.sleep(0.01)
+            # steady state: the kernel retires the tasks of actors idle for hibernate_after (2 s)
+            await trio.sleep(SETTLE)
             return state
 
         # RSS first, without tracemalloc (which needs memory of its own)
@@ -135,6 +142,7 @@ async def bench(known: int, active: int, dispatch_n: int, thread_n: int) -> dict
         with trio.fail_after(30):
             while manager.waiting:
                 await trio.sleep(0.01)
+        await trio.sleep(SETTLE)
         results["traced_bytes_per_active_actor_only"] = (traced() - before_active_t) / active
         for ref in list(sup.children()):
             await sup.terminate_child(ref)
