@@ -21,7 +21,8 @@ class ActorSnapshot:
     """One node of the actor tree at the moment of the snapshot.
 
     ``kind`` is ``"system"``, ``"supervisor"``, ``"dynamic_supervisor"`` or ``"actor"``;
-    ``state`` one of starting/running/stopping/exited/restarting/dead; ``last_error`` a short
+    ``state`` one of starting/running/stopping/exited/restarting/dead (a hibernating actor is
+    running, with ``hibernating`` set); ``last_error`` a short
     ``"Type: message"`` string (never the message payloads). ``children`` are in start order.
     """
 
@@ -35,6 +36,8 @@ class ActorSnapshot:
     restarts: int = 0
     last_error: str | None = None
     children: tuple[ActorSnapshot, ...] = ()
+    hibernating: bool = False
+    """True when the actor is idle without a trio task (it wakes on its next message)."""
 
     def find(self, name: str) -> ActorSnapshot | None:
         """The first node called ``name`` in this subtree (depth first), or None."""
@@ -85,6 +88,7 @@ def snapshot_ref(ref: ActorRef) -> ActorSnapshot:
         restarts=ref._restarts,
         last_error=describe_error(ref._last_error),
         children=_children(ref._children),
+        hibernating=ref._hib,
     )
 
 

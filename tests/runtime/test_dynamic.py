@@ -182,6 +182,8 @@ async def test_idle_actor_hibernates_and_wakes(autojump_clock: trio.testing.Mock
         assert await ref.ask("x") == 2
         assert ref.tell_nowait("y") and await ref.ask("x") == 4
         assert ref.snapshot().state == "running" and ref.processed == 4
+        await trio.sleep(5)
+        assert ref.snapshot().hibernating
 
 
 async def test_message_racing_the_sweeper_is_not_lost() -> None:
