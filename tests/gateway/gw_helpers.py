@@ -79,7 +79,7 @@ class Env:
                 st = await self.status(name)
                 if predicate(st):
                     return st
-                await trio.sleep(0.01)
+                await trio.sleep(0.002)
 
 
 @asynccontextmanager

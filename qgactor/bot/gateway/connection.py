@@ -145,7 +145,7 @@ class ConnectionActor(Actor):
                 except (OSError, trio.TooSlowError, trio_websocket.HandshakeError) as exc:
                     nursery.cancel_scope.cancel()
                     return self._outcome(machine.connect_failed(trio.current_time(), f"connect failed: {exc!r}"))
-                self.link.ws = ws
+                self.link.ws, self.link.nursery = ws, nursery
                 cancelled = True
                 try:
                     await self._act(machine.connection_opened(trio.current_time()))
@@ -153,7 +153,7 @@ class ConnectionActor(Actor):
                     code, reason = await self._read(ws)
                     cancelled = False
                 finally:
-                    self.link.ws = None
+                    self.link.ws = self.link.nursery = None
                     self.link.reading_blocked = False
                     # when this actor is being stopped, the websocket's reader task is cancelled
                     # too and no close handshake can complete: send the close frame, don't wait
@@ -209,7 +209,7 @@ class ConnectionActor(Actor):
                 link.connected_once.set()
                 link.changed()
             elif isinstance(out, CloseConnection):
-                await link.close(out)
+                link.close(out)
             elif isinstance(out, BadFrame):
                 log.warning("shard %s: bad frame (%s): %s", link.shard, out.reason, out.raw)
             elif isinstance(out, Duplicate):

@@ -62,4 +62,4 @@ class HeartbeatActor(Actor):
                     await link.send(out)
                 elif isinstance(out, CloseConnection):
                     log.warning("shard %s: %s", link.shard, out.reason)
-                    await link.close(out)
+                    link.close(out)

@@ -46,6 +46,7 @@ class ShardLink:
         self.shard = machine.config.shard
         self.close_timeout = close_timeout
         self.ws: trio_websocket.WebSocketConnection | None = None
+        self.nursery: trio.Nursery | None = None  # the current socket's nursery
         self.reading_blocked = False
         self.connected_once = trio.Event()
         self._changed = trio.Event()
@@ -74,14 +75,21 @@ class ShardLink:
             return False
         return True
 
-    async def close(self, request: CloseConnection) -> None:
-        """Close the current socket as the machine asked (bounded by ``close_timeout``)."""
-        ws = self.ws
-        if ws is None:
+    def close(self, request: CloseConnection) -> None:
+        """Start closing the current socket as the machine asked; does not wait.
+
+        The close handshake runs in the socket's own nursery (bounded by ``close_timeout``), so
+        neither the heartbeat actor nor the reader ever blocks on it; the reader sees the close.
+        """
+        ws, nursery = self.ws, self.nursery
+        if ws is None or nursery is None:
             return
         log.info("shard %s: closing the connection: %s", self.shard, request.reason)
+        nursery.start_soon(self._close, ws, request.code, request.reason[:120])
+
+    async def _close(self, ws: trio_websocket.WebSocketConnection, code: int, reason: str) -> None:
         with trio.move_on_after(self.close_timeout):
-            await ws.aclose(code=request.code, reason=request.reason[:120])
+            await ws.aclose(code=code, reason=reason)
 
     def status(self) -> dict[str, Any]:
         """The machine's status dict plus whether reading is held up by backpressure."""
