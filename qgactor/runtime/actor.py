@@ -119,13 +119,13 @@ class ActorContext:
         watch belongs to this actor's ref: it survives this actor's restarts (unwatch to end it).
         Restarts of the watched actor are invisible; ``Down`` comes once, when it is gone.
         """
-        from qgactor.runtime.engine import watch
+        from qgactor.runtime.monitors import watch
 
         watch(self._ref, ref)
 
     def unwatch(self, ref: ActorRef) -> None:
         """Stop monitoring ``ref`` (a ``Down`` already queued stays queued)."""
-        from qgactor.runtime.engine import unwatch
+        from qgactor.runtime.monitors import unwatch
 
         unwatch(self._ref, ref)
 

@@ -20,62 +20,19 @@ from trio.lowlevel import Abort, Task, current_task, reschedule, wait_task_resch
 from qgactor.runtime.actor import Actor
 from qgactor.runtime.errors import ActorDead, DuplicateName, RestartIntensityExceeded, TooManyChildren
 from qgactor.runtime.incarnation import request_stop, start_incarnation
-from qgactor.runtime.messages import Down, ExitReason
+from qgactor.runtime.messages import ExitReason
+from qgactor.runtime.monitors import notify_down
 from qgactor.runtime.ref import DEAD, EXITED, RESTARTING, RUNNING, STARTING, STOPPING, ActorRef
-from qgactor.runtime.spec import Backoff, ChildSpec, Restart, Strategy
+from qgactor.runtime.spec import Backoff, ChildSpec, Restart, Strategy, build_spec
 
 if TYPE_CHECKING:
     from qgactor.runtime.system import ActorNursery
 
-__all__ = ["Supervision", "build_spec", "watch", "unwatch"]
+__all__ = ["Supervision"]
 
 log = logging.getLogger("qgactor.runtime")
 
 _SHUTDOWN = ExitReason.shutdown()
-
-
-def build_spec(factory: Callable[..., Any] | ChildSpec, args: tuple[Any, ...], options: dict[str, Any]) -> ChildSpec:
-    """Turn ``spawn``'s arguments into a :class:`ChildSpec` (raises TypeError on misuse)."""
-    if isinstance(factory, ChildSpec):
-        if args:
-            raise TypeError("spawn(ChildSpec, ...) takes no positional args; put them in the spec")
-        if options:
-            import attrs
-
-            return attrs.evolve(factory, **options)
-        return factory
-    if "args" in options:
-        raise TypeError("spawn(factory, *args, ...): pass the factory's arguments positionally "
-                        "(keyword arguments go in kwargs={...}), or build a ChildSpec")
-    if isinstance(factory, type) and not issubclass(factory, Actor):
-        raise TypeError(f"spawn() needs an Actor subclass (or a callable returning an Actor), "
-                        f"got class {factory.__name__}; subclass qgactor.Actor")
-    try:
-        return ChildSpec(factory, args=args, **options)
-    except TypeError as exc:
-        raise TypeError(f"spawn() got unexpected options {sorted(options)}: {exc}; valid options "
-                        "are name, restart, shutdown, mailbox, idle_timeout, kwargs") from None
-
-
-def watch(watcher: ActorRef, target: ActorRef) -> None:
-    """``watcher`` receives ``Down(target, reason)`` when ``target`` stops for good."""
-    if target._state == DEAD:
-        watcher._deliver_system(Down(target, target._reason or _SHUTDOWN))
-        return
-    if target._watchers is None:
-        target._watchers = set()
-    target._watchers.add(watcher)
-    if watcher._watching is None:
-        watcher._watching = set()
-    watcher._watching.add(target)
-
-
-def unwatch(watcher: ActorRef, target: ActorRef) -> None:
-    """Undo :func:`watch` (no-op if not watching)."""
-    if target._watchers is not None:
-        target._watchers.discard(watcher)
-    if watcher._watching is not None:
-        watcher._watching.discard(target)
 
 
 class Supervision:
@@ -451,20 +408,7 @@ class Supervision:
         if ref._key is not None and self.keys.get(ref._key) is ref:
             del self.keys[ref._key]
         ref._fail_pending()
-        watchers = ref._watchers
-        if watchers:
-            ref._watchers = None
-            down = Down(ref, reason)
-            for w in watchers:
-                if w._watching is not None:
-                    w._watching.discard(ref)
-                w._deliver_system(down)
-        watching = ref._watching
-        if watching:
-            ref._watching = None
-            for t in watching:
-                if t._watchers is not None:
-                    t._watchers.discard(ref)
+        notify_down(ref, reason)
         ev = ref._start_waiter
         if ev is not None:
             ref._start_waiter = None

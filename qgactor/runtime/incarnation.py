@@ -17,8 +17,8 @@ import inspect
 import logging
 import math
 import weakref
-from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable
+from typing import Any
 
 import outcome
 import trio
@@ -26,7 +26,8 @@ from trio.lowlevel import Abort, current_task, wait_task_rescheduled
 
 from qgactor.runtime.actor import Actor, ActorContext
 from qgactor.runtime.messages import ExitReason, classify
-from qgactor.runtime.ref import EXITED, RUNNING, STARTING, STOPPING, ActorRef, _Ask
+from qgactor.runtime.ref import EXITED, RUNNING, STARTING, STOPPING, ActorRef
+from qgactor.runtime.requests import _Ask
 from qgactor.runtime.tasks import stop_helpers
 
 __all__ = ["start_incarnation", "run_activation", "request_stop", "retire", "message_loop",

@@ -7,14 +7,12 @@ kernel's bookkeeping lives in private slots here to keep an idle actor small.
 
 from __future__ import annotations
 
-import logging
 from collections import deque
 from typing import TYPE_CHECKING, Any
 
 import outcome
 import trio
 from trio.lowlevel import (
-    Abort,
     Task,
     cancel_shielded_checkpoint,
     checkpoint_if_cancelled,
@@ -25,6 +23,7 @@ from trio.lowlevel import (
 
 from qgactor.runtime.errors import ActorDead, ActorError, AskTimeout, MailboxFull
 from qgactor.runtime.messages import DeadLetter, ExitReason
+from qgactor.runtime.requests import _Ask, _Putter
 from qgactor.runtime.spec import ChildSpec, Overflow
 
 if TYPE_CHECKING:
@@ -35,7 +34,6 @@ if TYPE_CHECKING:
 
 __all__ = ["ActorRef"]
 
-log = logging.getLogger(__name__)
 
 # Slot states (ints for cheap comparisons).
 STARTING = 0  # factory / on_start running
@@ -53,59 +51,6 @@ STATE_NAMES = {
     RESTARTING: "restarting",
     DEAD: "dead",
 }
-
-
-def _abort_ok(_raise_cancel: object) -> Abort:
-    return Abort.SUCCEEDED
-
-
-class _Ask:
-    """One ``ask`` request: the message plus the asker's reply slot."""
-
-    __slots__ = ("msg", "task", "waiting", "result")
-
-    def __init__(self, msg: Any, task: Task) -> None:
-        self.msg = msg
-        self.task: Task | None = task  # None once answered or abandoned
-        self.waiting = False
-        self.result: outcome.Outcome[Any] | None = None
-
-    def reply(self, result: outcome.Outcome[Any]) -> None:
-        """Answer the asker; a late reply (asker gone) is dropped."""
-        t = self.task
-        if t is None:
-            return
-        self.task = None
-        if self.waiting:
-            self.waiting = False
-            reschedule(t, result)
-        else:
-            self.result = result
-
-    def abort(self, _raise_cancel: object) -> Abort:
-        self.task = None
-        self.waiting = False
-        return Abort.SUCCEEDED
-
-
-class _Putter:
-    """A task blocked by a full BACKPRESSURE mailbox, with the item it wants to put."""
-
-    __slots__ = ("task", "item", "owner")
-
-    def __init__(self, task: Task, item: Any, owner: ActorRef) -> None:
-        self.task = task
-        self.item = item
-        self.owner = owner
-
-    def abort(self, _raise_cancel: object) -> Abort:
-        putters = self.owner._putters
-        if putters is not None:
-            try:
-                putters.remove(self)
-            except ValueError:  # pragma: no cover - already handed off
-                pass
-        return Abort.SUCCEEDED
 
 
 class ActorRef:

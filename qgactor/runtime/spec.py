@@ -10,7 +10,7 @@ from typing import Any
 
 import attrs
 
-__all__ = ["Restart", "Strategy", "Backoff", "Overflow", "Mailbox", "ChildSpec"]
+__all__ = ["Restart", "Strategy", "Backoff", "Overflow", "Mailbox", "ChildSpec", "build_spec"]
 
 
 class Restart(enum.Enum):
@@ -130,3 +130,26 @@ class ChildSpec:
     shutdown: float | None = attrs.field(default=5.0, validator=_check_shutdown)
     mailbox: Mailbox = attrs.field(factory=Mailbox)
     idle_timeout: float | None = None
+
+
+def build_spec(factory: Callable[..., Any] | ChildSpec, args: tuple[Any, ...], options: dict[str, Any]) -> ChildSpec:
+    """Turn ``spawn``'s arguments into a :class:`ChildSpec` (raises TypeError on misuse)."""
+    if isinstance(factory, ChildSpec):
+        if args:
+            raise TypeError("spawn(ChildSpec, ...) takes no positional args; put them in the spec")
+        if options:
+            return attrs.evolve(factory, **options)
+        return factory
+    if "args" in options:
+        raise TypeError("spawn(factory, *args, ...): pass the factory's arguments positionally "
+                        "(keyword arguments go in kwargs={...}), or build a ChildSpec")
+    from qgactor.runtime.actor import Actor
+
+    if isinstance(factory, type) and not issubclass(factory, Actor):
+        raise TypeError(f"spawn() needs an Actor subclass (or a callable returning an Actor), "
+                        f"got class {factory.__name__}; subclass qgactor.Actor")
+    try:
+        return ChildSpec(factory, args=args, **options)
+    except TypeError as exc:
+        raise TypeError(f"spawn() got unexpected options {sorted(options)}: {exc}; valid options "
+                        "are name, restart, shutdown, mailbox, idle_timeout, kwargs") from None
