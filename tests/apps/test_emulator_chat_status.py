@@ -43,6 +43,11 @@ class _EmulatorInfo:
 
 async def test_emulator_serves_a_client_and_chat_talks_to_a_bot(tmp_path: Path) -> None:
     state = tmp_path / ".qgactor" / "emulator.json"
+    with trio.fail_after(60):  # a hang fails the test (and kills the subprocesses) instead of stalling
+        await _emulator_and_chat(tmp_path, state)
+
+
+async def _emulator_and_chat(tmp_path: Path, state: Path) -> None:
     async with trio.open_nursery() as nursery:
         proc: trio.Process = await nursery.start(lambda task_status: trio.run_process(
             [str(QGACTOR), "emulator", "--port", "0", "-C", str(tmp_path)], env=qgactor_env(),
@@ -138,6 +143,11 @@ async def test_run_with_credentials_connects_to_the_configured_platform(tmp_path
     state = tmp_path / ".qgactor" / "emulator.json"
     project = tmp_path / "bot"
     project.mkdir()
+    with trio.fail_after(60):  # a hang fails the test (and kills the subprocesses) instead of stalling
+        await _credentials(tmp_path, state, project)
+
+
+async def _credentials(tmp_path: Path, state: Path, project: Path) -> None:
     async with trio.open_nursery() as nursery:
         emulator: trio.Process = await nursery.start(lambda task_status: trio.run_process(
             [str(QGACTOR), "emulator", "--port", "0", "-C", str(tmp_path)], env=qgactor_env(),
