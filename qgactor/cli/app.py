@@ -134,6 +134,11 @@ async def wait_connected(
                 last = (connected, total)
                 if progress is not None:
                     progress(connected, total)
+            auth = _auth_failure(bot)
+            if auth:
+                raise CliError(f"the platform rejected the credentials: {auth}",
+                               hint="check bot.appid and bot.secret (or QGACTOR_APPID / QGACTOR_SECRET)",
+                               code=ExitCode.AUTH)
             fatal = status.get("fatal")
             if fatal:
                 code = ExitCode.AUTH if any(c in str(fatal) for c in ("4004", "auth", "token")) else ExitCode.UNREACHABLE
@@ -147,6 +152,22 @@ async def wait_connected(
         hint="check the network, bot.environment / bot.api_url, and the credentials",
         code=ExitCode.UNREACHABLE,
     )
+
+
+def _auth_failure(bot: Any) -> str | None:
+    """The last error of an actor that failed on rejected credentials, if any (no secrets in it)."""
+    try:
+        snap = bot.snapshot()
+    except Exception:
+        return None
+    stack = [snap] if snap is not None else []
+    while stack:
+        node = stack.pop()
+        error = str(getattr(node, "last_error", "") or "")
+        if "AuthError" in error:
+            return error
+        stack.extend(getattr(node, "children", ()) or ())
+    return None
 
 
 def _last_error(bot: Any) -> str | None:
