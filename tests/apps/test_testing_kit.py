@@ -47,3 +47,17 @@ async def test_no_reply_fails_with_a_useful_message(qq_bot) -> None:
     chat = await qq_bot(make_bot())
     with pytest.raises(ReplyTimeout, match="no reply to 'nobody listens'"):
         await chat.say("nobody listens", timeout=0.3)
+
+
+async def test_qq_bot_with_a_plugins_directory(qq_bot, tmp_path) -> None:
+    import shutil
+    from pathlib import Path
+
+    plugins = tmp_path / "plugins"
+    shutil.copytree(Path(__file__).resolve().parents[2] / "plugins", plugins,
+                    ignore=shutil.ignore_patterns("__pycache__", ".*"))
+    chat = await qq_bot(plugins_dir=plugins)
+    reply = await chat.say("/help", scene="c2c")
+    assert "[guess " in reply.text and "[weather " in reply.text
+    first = await chat.say("/guess", scene="group", user="carol")
+    assert "100" in first.text
