@@ -44,6 +44,9 @@ log = logging.getLogger(__name__)
 #: the machine (and become BadFrame) instead of closing the socket with 1009.
 WS_MAX_MESSAGE = 16 << 20
 _STOP_CLOSE_TIMEOUT = 0.05
+#: Frames trio-websocket may buffer ahead of the reader: one, so a slow dispatcher slows reading
+#: the socket at once (32 measured no faster on loopback, within this machine's noise).
+WS_QUEUE = 1
 
 
 class _Closed(Exception):
@@ -141,7 +144,7 @@ class ConnectionActor(Actor):
                 try:
                     with trio.fail_after(self.connect_timeout):
                         ws = await trio_websocket.connect_websocket_url(
-                            nursery, self.url, max_message_size=WS_MAX_MESSAGE, message_queue_size=1)
+                            nursery, self.url, max_message_size=WS_MAX_MESSAGE, message_queue_size=WS_QUEUE)
                 except (OSError, trio.TooSlowError, trio_websocket.HandshakeError) as exc:
                     nursery.cancel_scope.cancel()
                     return self._outcome(machine.connect_failed(trio.current_time(), f"connect failed: {exc!r}"))
