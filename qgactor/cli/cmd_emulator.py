@@ -70,7 +70,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 async def _serve(args: argparse.Namespace) -> None:
-    from qgactor.emulator import EmulatorConfig, open_emulator
+    from qgactor.emulator import EmulatorConfig, WorldError, open_emulator
 
     options: dict[str, Any] = {"host": args.host, "port": args.port}
     if args.world is not None:
@@ -100,6 +100,8 @@ async def _serve(args: argparse.Namespace) -> None:
                 async for _ in signals:
                     break
             log.info("emulator stopping")
+    except WorldError as exc:
+        raise CliError(f"invalid world file: {exc}", hint="fix the key named above (see the default world in qgactor/emulator/default_world.toml)", code=ExitCode.CONFIG) from None
     except OSError as exc:
         raise CliError(
             f"cannot serve on {args.host}:{args.port}: {exc.strerror or exc}",

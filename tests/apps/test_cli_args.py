@@ -120,3 +120,20 @@ def test_logs_coloured_on_request_and_json_lines_to_a_file(capsys, tmp_path: Pat
     leaky = logging.LogRecord("x", logging.ERROR, __file__, 1, "token=%s", ("s3cr3t-value",), None)
     redact.filter(leaky)
     assert leaky.getMessage() == "token=***"
+
+
+def test_emulator_bad_world_and_busy_port(capsys, tmp_path: Path) -> None:
+    import socket
+
+    world = tmp_path / "world.toml"
+    world.write_text("[app]\nappid = 5\n", encoding="utf-8")
+    code, _, err = call(capsys, "emulator", "--port", "0", "--world", str(world), "--no-state-file")
+    assert code == 3 and "invalid world file" in err and "hint:" in err
+    code, _, err = call(capsys, "emulator", "--world", str(tmp_path / "missing.toml"))
+    assert code == 3 and "does not exist" in err
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        code, _, err = call(capsys, "emulator", "--port", str(port), "--no-state-file")
+    assert code == 4 and "cannot serve" in err and "--port" in err
