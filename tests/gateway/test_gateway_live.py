@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import attrs
 import pytest
 import trio
 
 from qgactor.bot.gateway import GatewayFatalError
 from qgactor.runtime import RestartIntensityExceeded
 
-from gw_helpers import gateway_env
+from gw_helpers import FAST, gateway_env
 
 
 async def test_identifies_and_dispatches_with_shard_and_event_id() -> None:
@@ -138,3 +139,23 @@ async def test_fatal_close_codes_stop_the_bot_with_a_clear_error(code: int) -> N
         cause = cause.__cause__
     assert isinstance(cause, GatewayFatalError) and cause.code == code
     assert str(code) in str(cause)
+
+
+async def test_bad_frames_from_the_wire_are_logged_counted_and_the_connection_stays_up(caplog) -> None:
+    async with gateway_env() as env:
+        await env.start_gateway(options=attrs.evolve(FAST, max_frame_size=4000))
+        st = await env.wait_status(lambda s: s["connected"] == 1)
+        sid = st["session_ids"][0]
+        c = env.emu.control
+        await c.inject_event("NO_SUCH_EVENT", {"x": 1}, raw=True)  # unknown event name
+        await c.inject_event("AT_MESSAGE_CREATE", [1, 2], raw=True)  # d is not an object
+        await c.send_message("guild", "x" * 5000)  # oversized for this gateway
+        good = await c.send_message("guild", "still here")
+        await env.box.wait_for(lambda evs: any(e.event_id == good["event_id"] for e in evs))
+        st = await env.status()
+        assert st["bad_frames"] == 3 and st["session_ids"][0] == sid and st["reconnects"] == 0
+        assert [e.name for e in env.box.events] == ["READY", "AT_MESSAGE_CREATE"]
+        bad_logs = [r.getMessage() for r in caplog.records if "bad frame" in r.getMessage()]
+        assert len(bad_logs) == 3
+        assert "unknown event name 'NO_SUCH_EVENT'" in bad_logs[0] and '"NO_SUCH_EVENT"' in bad_logs[0]
+        assert "not an object" in bad_logs[1] and "oversized" in bad_logs[2]
