@@ -131,12 +131,14 @@ def setup_logging(
     colour: bool | None = None,
     stream: IO[str] | None = None,
     redact: RedactSecrets | None = None,
+    library_debug: bool = False,
 ) -> RedactSecrets:
     """Configure the root logger for a ``qgactor`` command and return its secret filter.
 
     Terminal output goes to ``stream`` (stderr by default), coloured if it is a terminal unless
     ``colour`` says otherwise. ``json_file`` (appended to, parent directories created) gets
-    every record at ``level`` as JSON lines. Calling it again replaces the handlers it installed.
+    every record at ``level`` as JSON lines. Chatty libraries (httpx, hypercorn, ...) log at
+    WARNING unless ``library_debug``. Calling it again replaces the handlers it installed.
     Raises ``OSError`` if the JSON file cannot be opened.
     """
     stream = stream if stream is not None else sys.stderr
@@ -159,7 +161,7 @@ def setup_logging(
         handler._qgactor = True  # type: ignore[attr-defined]
         root.addHandler(handler)
     root.setLevel(level)
-    # chatty libraries stay at WARNING unless we debug
-    for noisy in ("httpx", "httpcore", "hypercorn.access", "hypercorn.error", "trio-websocket"):
-        logging.getLogger(noisy).setLevel(logging.DEBUG if level <= logging.DEBUG else logging.WARNING)
+    for noisy in ("httpx", "httpcore", "hypercorn.access", "hypercorn.error", "trio-websocket",
+                  "qgactor.emulator.hypercorn"):
+        logging.getLogger(noisy).setLevel(logging.DEBUG if library_debug else logging.WARNING)
     return redact

@@ -66,7 +66,7 @@ def _common_options(defaults: bool) -> argparse.ArgumentParser:
         default=d(Path(".")),
         help="the project directory (holds qgactor.toml, plugins/, actors/); default: current directory",
     )
-    group.add_argument("-v", "--verbose", action="count", default=d(0), help="more log output (-vv for debug)")
+    group.add_argument("-v", "--verbose", action="count", default=d(0), help="debug logs (-vv: also from libraries such as httpx and hypercorn)")
     group.add_argument("-q", "--quiet", action="count", default=d(0), help="less log output (warnings only)")
     group.add_argument("--log-level", metavar="LEVEL", default=d(None), help="log level: debug, info, warning, error")
     group.add_argument("--log-json", metavar="FILE", type=Path, default=d(None), help="also write logs as JSON lines to FILE")
@@ -105,7 +105,7 @@ def _log_level(args: argparse.Namespace) -> int:
             raise CliError(str(exc), hint="use --log-level debug|info|warning|error", code=ExitCode.USAGE) from None
     if args.quiet:
         return logging.WARNING
-    if args.verbose >= 2:
+    if args.verbose >= 1:
         return logging.DEBUG
     return logging.INFO
 
@@ -125,7 +125,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         colour = {"auto": None, "always": True, "never": False}[args.color]
         try:
-            args.redact = setup_logging(_log_level(args), json_file=args.log_json, colour=colour)
+            args.redact = setup_logging(
+                _log_level(args), json_file=args.log_json, colour=colour, library_debug=args.verbose >= 2
+            )
         except OSError as exc:
             raise CliError(
                 f"cannot open the JSON log file {args.log_json}: {exc.strerror or exc}",
