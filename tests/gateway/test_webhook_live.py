@@ -104,3 +104,8 @@ async def test_webhook_port_in_use_is_a_clear_error() -> None:
             assert any(isinstance(e, OSError) for e in chain), text
         else:
             raise AssertionError("binding a used port must fail")
+
+
+def test_webhook_spec_repr_hides_the_secret() -> None:
+    spec = webhook_spec(secret="very-secret-value-123", appid="1", sink=None, port=0)  # type: ignore[arg-type]
+    assert "very-secret-value-123" not in repr(spec)

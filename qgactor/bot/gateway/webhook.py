@@ -30,6 +30,18 @@ log = logging.getLogger(__name__)
 _JSON = [(b"content-type", b"application/json")]
 
 
+class _Secret:
+    """Holds the bot secret so that reprs of the child spec (logs, snapshots) never show it."""
+
+    __slots__ = ("value",)
+
+    def __init__(self, value: str) -> None:
+        self.value = value
+
+    def __repr__(self) -> str:
+        return "<secret>"
+
+
 class WebhookActor(Actor):
     """Serves the webhook endpoint (see the module docstring).
 
@@ -42,7 +54,7 @@ class WebhookActor(Actor):
     def __init__(
         self,
         *,
-        secret: str,
+        secret: str | _Secret,
         appid: str,
         sink: ActorRef,
         host: str = "127.0.0.1",
@@ -53,7 +65,8 @@ class WebhookActor(Actor):
         clock: Callable[[], float] = time.time,
     ) -> None:
         """See :func:`webhook_spec`."""
-        self.handler = WebhookHandler(secret, max_skew=max_skew, max_body=max_body)
+        raw = secret.value if isinstance(secret, _Secret) else secret
+        self.handler = WebhookHandler(raw, max_skew=max_skew, max_body=max_body)
         self.appid = str(appid)
         self.sink = sink
         self.host = host
@@ -175,7 +188,7 @@ def webhook_spec(
     """
     return ChildSpec(
         WebhookActor,
-        kwargs=dict(secret=secret, appid=appid, sink=sink, host=host, port=port, path=path,
+        kwargs=dict(secret=_Secret(secret), appid=appid, sink=sink, host=host, port=port, path=path,
                     max_skew=max_skew, max_body=max_body, clock=clock),
         name=name,
         restart=Restart.PERMANENT,
