@@ -217,13 +217,15 @@ class PluginManager:
 
         return ChildSpec(PluginsHost, args=(self,), name="plugins", shutdown=30.0)
 
-    def watcher_spec(self, *, debounce: float = 0.05, force_polling: bool | None = None
-                     ) -> ChildSpec:
-        """The ``plugins-watcher`` actor (code and config changes → reload of that plugin)."""
+    def watcher_spec(self, *, debounce: float = 0.05, force_polling: bool | None = None,
+                     poll_interval: float = 0.25) -> ChildSpec:
+        """The ``plugins-watcher`` actor (code and config changes → reload of that plugin);
+        ``force_polling=True`` polls every ``poll_interval`` s instead of using OS events."""
         from qgactor.plugins.watcher import PluginWatcher
 
         return ChildSpec(PluginWatcher, args=(self,), kwargs=dict(
-            debounce=debounce, force_polling=force_polling), name="plugins-watcher")
+            debounce=debounce, force_polling=force_polling, poll_interval=poll_interval),
+            name="plugins-watcher")
 
     def attach(self, *, watch: bool = True) -> LoadPlan:
         """:meth:`prepare`, then add the ``plugins`` host (and the watcher) to the bot's tree

@@ -1,8 +1,11 @@
 """``plugins-watcher``: code and config edits in the plugins directory reload that plugin only.
 
 OS file events come from watchfiles (recursive, so package plugins are covered) with a short
-debounce (changes are grouped until 50 ms pass quietly), or, where the filesystem has no events
-(``force_polling=True`` or the OS watch cannot be created), from watchfiles' polling mode.
+debounce (changes are grouped until 50 ms pass quietly). Where the filesystem has no events
+(``force_polling=True``, or the OS watch cannot be created) a poller compares
+``(mtime_ns, size)`` of every file every ``poll_interval`` seconds on trio's clock.
+(watchfiles' own polling mode is not used: it compares whole-second mtimes and misses an edit
+made in the same second as the previous one.)
 A change only counts if the content changed: the watcher compares the SHA-256 of the plugin's
 code files and of its config file with what was last loaded, so a touch, a duplicate event, or
 a config file the program wrote itself does not reload anything.
@@ -82,10 +85,11 @@ class PluginWatcher(Actor):
     """Watches the plugins (and config) directory; see the module docstring."""
 
     def __init__(self, manager: PluginManager, *, debounce: float = 0.05,
-                 force_polling: bool | None = None) -> None:
+                 force_polling: bool | None = None, poll_interval: float = 0.25) -> None:
         self.manager = manager
         self.debounce_ms = max(1, int(debounce * 1000))
         self.force_polling = force_polling
+        self.poll_interval = poll_interval
         self.ready = trio.Event()
         """Set once the OS watch (or the poller) is in place."""
 
@@ -96,36 +100,53 @@ class PluginWatcher(Actor):
     async def _watch(self) -> None:
         m = self.manager
         dirs = {m.plugins_dir.resolve(), m.config_dir.resolve()}
+        if self.force_polling:
+            await self._poll(dirs)
+            return
         stop = anyio.Event()
         try:
             async with trio.open_nursery() as nursery:
                 nursery.start_soon(_set_when_cancelled, stop)
                 try:
-                    await self._loop(dirs, stop, self.force_polling)
+                    await self._events(dirs, stop)
                 except (OSError, RuntimeError) as exc:
-                    if self.force_polling:
-                        raise
-                    log.warning("plugins watcher: OS file events unavailable (%s); polling", exc)
-                    await self._loop(dirs, stop, True)
+                    log.warning("plugins watcher: OS file events unavailable (%s); polling "
+                                "every %.2fs", exc, self.poll_interval)
+                    await self._poll(dirs)
                 nursery.cancel_scope.cancel()
         finally:
             stop.set()
 
-    async def _loop(self, dirs: set[Path], stop: anyio.Event, force_polling: bool | None) -> None:
+    def _set_ready(self, dirs: set[Path], how: str) -> None:
+        if not self.ready.is_set():
+            log.debug("plugins watcher: watching %s (%s)", ", ".join(map(str, sorted(dirs))), how)
+            self.ready.set()
+            self.manager.watcher_ready.set()
+
+    async def _events(self, dirs: set[Path], stop: anyio.Event) -> None:
         async for changes in watchfiles.awatch(
             *sorted(dirs), debounce=1000, step=self.debounce_ms, rust_timeout=250,
-            yield_on_timeout=True, stop_event=stop, recursive=True,
-            force_polling=force_polling, poll_delay_ms=100,
+            yield_on_timeout=True, stop_event=stop, recursive=True, force_polling=False,
         ):
-            if not self.ready.is_set():
-                self.ready.set()
-                self.manager.watcher_ready.set()
+            self._set_ready(dirs, "OS events")
             if changes:
                 await self.handle({Path(p) for _, p in changes})
+
+    async def _poll(self, dirs: set[Path]) -> None:
+        seen = _stat_tree(dirs)
+        self._set_ready(dirs, f"polling every {self.poll_interval:g}s")
+        while True:
+            await trio.sleep(self.poll_interval)
+            now = _stat_tree(dirs)
+            changed = {p for p in seen.keys() | now.keys() if seen.get(p) != now.get(p)}
+            seen = now
+            if changed:
+                await self.handle(changed)
 
     async def handle(self, paths: set[Path]) -> list[str]:
         """Reload the plugins whose code or config content changed; return their names."""
         m = self.manager
+        log.debug("plugins watcher: changed %s", sorted(map(str, paths)))
         code, config, rescan = classify_changes(
             paths, plugins_dir=m.plugins_dir, config_dir=m.config_dir, known=set(m.slots))
         reloaded: list[str] = []
@@ -186,6 +207,26 @@ class PluginWatcher(Actor):
             life.config_digests[name] = hashlib.sha256(path.read_bytes()).hexdigest()
         except OSError:
             pass
+
+
+def _stat_tree(dirs: set[Path]) -> dict[Path, tuple[int, int]]:
+    """``(mtime_ns, size)`` of every file under ``dirs`` (skipping ``__pycache__``)."""
+    out: dict[Path, tuple[int, int]] = {}
+    for root in dirs:
+        try:
+            entries = list(root.rglob("*"))
+        except OSError:
+            continue
+        for p in entries:
+            if "__pycache__" in p.parts:
+                continue
+            try:
+                st = p.stat()
+            except OSError:
+                continue
+            if p.is_file():
+                out[p] = (st.st_mtime_ns, st.st_size)
+    return out
 
 
 async def _set_when_cancelled(stop: Any) -> None:

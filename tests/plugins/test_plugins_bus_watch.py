@@ -142,3 +142,25 @@ async def test_watcher_reloads_edits_and_follows_new_and_removed_plugins(
         (plugins_dir / "fresh.py").unlink()
         await wait_until(lambda: "fresh" not in m.slots, timeout=3)
         assert "fresh" not in {c.owner for c in m.registry.commands}
+
+
+async def test_watcher_polling_fallback_reloads_package_plugin(plugins_dir: Path) -> None:
+    pkg = plugins_dir / "pkg"
+    pkg.mkdir()
+    (pkg / "manifest.toml").write_text('version = "1.0"\n')
+    (pkg / "__init__.py").write_text(
+        "from qgactor.plugins import Plugin, command\n"
+        "from .words import WORD\n"
+        "class Pkg(Plugin):\n"
+        "    @command('pkg')\n"
+        "    async def pkg(self, msg):\n"
+        "        return WORD\n")
+    (pkg / "words.py").write_text("WORD = 'first'\n")
+    async with running_manager(plugins_dir) as m:
+        system = m.life.host.ctx.system  # type: ignore[union-attr]
+        await system.spawn(m.watcher_spec(force_polling=True))
+        await wait_until(lambda: m.watcher_ready.is_set())
+        assert await command_handler(m, "pkg")("") == "first"
+        (pkg / "words.py").write_text("WORD = 'second'\n")  # a submodule of a package plugin
+        await wait_until(lambda: m.info("pkg").reloads == 1, timeout=3)
+        assert await command_handler(m, "pkg")("") == "second"
