@@ -65,7 +65,8 @@ class EventContext:
         self._sessions: SessionHelper | None = None
 
     def __repr__(self) -> str:
-        return f"<{type(self).__name__} {self.name} id={self.inbound.event_id}>"
+        ident = getattr(self.event, "id", None) or self.inbound.event_id
+        return f"<{type(self).__name__} {self.name} id={ident}>"
 
     # -- plumbing for the dual methods -----------------------------------------------------
     @property

@@ -185,7 +185,8 @@ class DispatchCore:
         registry = services.registry
         if not self._first_time(ctx.id):
             return
-        # 1. preprocessors: an explicit False stops everything
+        # 1. preprocessors: an explicit False stops everything (one that raises is logged and
+        #    does not stop the message: a bug in a filter must not silence the bot)
         for pre in registry.preprocessors:
             if not pre.enabled:
                 continue

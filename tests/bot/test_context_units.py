@@ -155,3 +155,25 @@ def test_store_follows_settings_changed_before_start(tmp_path) -> None:
     given.settings = attrs.evolve(given.settings, session_store=str(tmp_path / "y.sqlite3"))
     given._sync_store()
     assert given.sessions.store is mine  # a store passed explicitly is never replaced
+
+
+async def test_one_message_delivered_as_two_events_is_handled_once(caplog) -> None:
+    svc = services()
+    svc.token = trio.lowlevel.current_trio_token()
+    core = DispatchCore(svc)
+    seen = []
+
+    async def handler(msg):
+        seen.append(msg.name)
+
+    async def broken_pre(msg):
+        raise ValueError("preprocessor bug")
+
+    svc.registry.add_handler(handler, "guild_message", events=["AT_MESSAGE_CREATE", "MESSAGE_CREATE"])
+    svc.registry.add_preprocessor(broken_pre)
+    data = dict(GUILD.data)
+    await core.process(InboundEvent("AT_MESSAGE_CREATE", data))
+    await core.process(InboundEvent("MESSAGE_CREATE", data))
+    assert seen == ["AT_MESSAGE_CREATE"] and core.stats.duplicates == 1
+    # a failing preprocessor is logged with its traceback and does not stop the message
+    assert "preprocessor bug" in caplog.text and core.stats.handler_errors == 1
