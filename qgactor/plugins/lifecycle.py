@@ -11,9 +11,9 @@ from typing import TYPE_CHECKING, Any
 import attrs
 import trio
 
-from qgactor.config.errors import ConfigError
-from qgactor.config.file import ConfigFile
+from qgactor.config import ConfigError, ConfigFile
 from qgactor.plugins.components import register_version, unregister
+from qgactor.plugins.events import UnknownEventError
 from qgactor.plugins.info import ReloadResult
 from qgactor.plugins.loader import PluginImportError, classes_defined_in, discover
 from qgactor.plugins.plugin import Plugin, PluginContext, PluginDefinitionError
@@ -117,9 +117,13 @@ class Lifecycle:
             register_version(slot, version, registry=self.m.registry, bus=self.m.bus,
                              tools=self.m.tools)
         except Exception as exc:
+            hint = ""
+            if isinstance(exc, UnknownEventError):
+                hint = ("; to handle another plugin's events, list that plugin under the "
+                        "manifest's dependencies so it loads first")
             raise PluginLoadError(
                 f"plugin {slot.name!r}: cannot register its components: "
-                f"{type(exc).__name__}: {exc}") from exc
+                f"{type(exc).__name__}: {exc}{hint}") from exc
         added = self.m.registry.intents() & ~before
         if added and self.host is not None and getattr(self.m.bot, "settings", None) is not None \
                 and getattr(self.m.bot.settings, "intents", None) is None:
