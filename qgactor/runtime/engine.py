@@ -121,6 +121,9 @@ class Supervision:
         """Called by a child's task when an incarnation ended (sync)."""
         if ref._terminating:
             return  # whoever stops it decides what happens next
+        if ref._doomed:  # it stopped itself for good
+            self._remove(ref, reason)
+            return
         self._events.append((ref, incarnation, reason))
         self.wake()
 
@@ -320,7 +323,16 @@ class Supervision:
         return True
 
     async def stop_child(self, ref: ActorRef) -> None:
-        """Stop ``ref`` for good (graceful, then cancelled after its shutdown timeout)."""
+        """Stop ``ref`` for good (graceful, then cancelled after its shutdown timeout).
+
+        Called from the actor's own task (an actor stopping itself for good), it returns at once
+        and the actor ends after its current message, without restart.
+        """
+        if ref._task is not None and ref._task is current_task():
+            ref._doomed = True
+            request_stop(ref)
+            await trio.lowlevel.checkpoint()
+            return
         async with self._lock:
             await self._stop_for_good(ref)
 

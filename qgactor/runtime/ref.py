@@ -104,6 +104,7 @@ class ActorRef:
         "_task",
         "_idle_deadline",
         "_hib_count",
+        "_doomed",
         "__weakref__",
     )
 
@@ -152,6 +153,7 @@ class ActorRef:
         self._task: Task | None = None  # the task running the actor right now
         self._idle_deadline = 0.0  # when an idle_timeout actor stops if no message comes
         self._hib_count = 0
+        self._doomed = False  # stopped itself for good: remove on exit, no restart
 
     # ------------------------------------------------------------------ public
     @property

@@ -93,7 +93,8 @@ class ActorNursery:
         """Stop ``ref`` for good: graceful stop, cancelled after its shutdown timeout.
 
         Works for any actor of this system (its own supervisor removes it; it is not restarted).
-        Stopping a dead actor does nothing.
+        Stopping a dead actor does nothing. An actor may stop itself for good with
+        ``await self.ctx.system.stop(self.ref)``: it ends after its current message.
         """
         await ref._sup.stop_child(ref)
 

@@ -126,3 +126,23 @@ async def test_ask_timeout(autojump_clock: trio.testing.MockClock) -> None:
         # the late replies are dropped without harming the replier
         await trio.sleep(30)
         assert ref.alive and ref.processed == 2
+
+
+async def test_actor_stops_itself_for_good_without_deadlock() -> None:
+    stops: list[ExitReason] = []
+
+    class Quitter(Actor):
+        async def receive(self, msg: Any) -> Any:
+            await self.ctx.system.stop(self.ref)  # returns at once; ends after this message
+            return "bye"
+
+        async def on_stop(self, reason: ExitReason) -> None:
+            stops.append(reason)
+
+    async with open_actor_nursery() as an:
+        ref = await an.spawn(Quitter, name="q")  # PERMANENT, yet not restarted
+        with trio.fail_after(1):
+            assert await ref.ask("quit") == "bye"
+            while ref.alive:
+                await trio.sleep(0.001)
+        assert an.lookup("q") is None and ref.restarts == 0 and len(stops) == 1
