@@ -56,7 +56,7 @@ inputs = st.one_of(
 )
 
 
-@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=250, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.lists(inputs, max_size=40))
 def test_machine_never_raises_and_stays_in_defined_states(seq) -> None:
     m = GatewayMachine(GatewayConfig(intents=1, max_frame_size=200, backoff=BackoffPolicy(0.1, 1.0)),
@@ -96,7 +96,7 @@ def test_machine_never_raises_and_stays_in_defined_states(seq) -> None:
         m.status()
 
 
-@settings(max_examples=500, deadline=None)
+@settings(max_examples=300, deadline=None)
 @given(frames)
 def test_parse_envelope_total(raw) -> None:
     out = parse_envelope(raw, max_size=200)

@@ -55,16 +55,17 @@ async def test_missing_acks_make_a_zombie_that_resumes_without_losing_events() -
 
 async def test_slow_dispatcher_never_delays_heartbeats() -> None:
     # a sink that takes 50 ms per event with a mailbox of 1: reading is held by backpressure
-    # for ~2 s while heartbeats (every 50 ms) must keep the session alive without zombie closes
-    async with gateway_env(heartbeat_interval_ms=50, sink_delay=0.05, sink_capacity=1) as env:
+    # for ~2 s while heartbeats (every 100 ms) must keep the session alive without zombie closes
+    async with gateway_env(heartbeat_interval_ms=100, heartbeat_timeout=1.5, sink_delay=0.05, sink_capacity=1) as env:
         await env.start_gateway()
         await env.wait_status(lambda s: s["connected"] == 1)
+        before = (await env.status())["heartbeats"]
         for i in range(40):
             await env.emu.control.send_message("guild", f"slow{i}")
         await env.box.wait_for(lambda evs: len([e for e in evs if e.name == "AT_MESSAGE_CREATE"]) == 40, timeout=15)
         st = await env.status()
-        assert st["zombies"] == 0 and st["reconnects"] == 0
-        assert st["shards"][0]["heartbeats"] >= 20
+        assert (st["zombies"], st["reconnects"]) == (0, 0), st
+        assert st["heartbeats"] - before >= 10, st
 
 
 @pytest.mark.parametrize("kind", ["drop", "reconnect", "close4009", "close4008"])
