@@ -287,6 +287,7 @@ async def run_activation(ref: ActorRef, inc: int, first: bool) -> None:
             enter_hibernation(ref)
         return
     reraise: BaseException | None = None
+    fatal: BaseException | None = None
     if ref._crash_exc is not None:
         reason = ExitReason.crash(ref._crash_exc)
     elif error is not None:
@@ -296,7 +297,11 @@ async def run_activation(ref: ActorRef, inc: int, first: bool) -> None:
             reason = ExitReason.crash(err)
         else:
             reason = ExitReason.shutdown()
-            reraise = error
+            if kind == "fatal":  # SystemExit/KeyboardInterrupt: shut the whole system down
+                assert err is not None
+                fatal = err
+            else:
+                reraise = error  # an outer cancellation: let it reach its scope
     elif scope.cancelled_caught or ref._terminating:
         reason = ExitReason.shutdown()
     else:
@@ -324,5 +329,7 @@ async def run_activation(ref: ActorRef, inc: int, first: bool) -> None:
         for h in list(ref._helpers):
             h.cancel()
     _finish(ref, inc, reason)
+    if fatal is not None:
+        ref._system._fail(fatal)
     if reraise is not None:
         raise reraise

@@ -226,9 +226,15 @@ class ActorNursery:
         except BaseException as exc:
             if isinstance(exc, trio.Cancelled):
                 raise
+            self._fail(exc)
+
+    def _fail(self, exc: BaseException) -> None:
+        """The system cannot go on (root intensity exceeded, SystemExit in an actor): cancel the
+        ``open_actor_nursery`` body; the block shuts down gracefully and raises ``exc``."""
+        if self._failure is None:
             self._failure = exc
-            if self._outer_scope is not None:
-                self._outer_scope.cancel()
+        if self._outer_scope is not None:
+            self._outer_scope.cancel()
 
     async def _shutdown(self) -> None:
         self._closed = True
@@ -258,8 +264,9 @@ async def open_actor_nursery(
     every actor gracefully, in reverse start order (each child gets its ``shutdown`` timeout, then
     is cancelled), also when the block raises or is cancelled. If the root supervisor exceeds its
     restart intensity, the block is cancelled and :class:`RestartIntensityExceeded` is raised
-    from the ``async with``. An exception from the block propagates unchanged (not wrapped in an
-    exception group).
+    from the ``async with``; likewise a ``SystemExit``/``KeyboardInterrupt`` raised inside an
+    actor stops the system gracefully and is re-raised here. An exception from the block
+    propagates unchanged (not wrapped in an exception group).
 
     ``dead_letter_capacity`` bounds ``an.dead_letters``. ``hibernate_after`` (seconds, None to
     disable) lets plain actors idle that long give up their trio task until the next message;

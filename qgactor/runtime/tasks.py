@@ -49,6 +49,9 @@ async def _helper(ref: ActorRef, incarnation: int, helpers: set[trio.CancelScope
         if kind == "crash":
             assert err is not None
             crash_incarnation(ref, incarnation, err)
+        elif kind == "fatal":
+            assert err is not None
+            ref._system._fail(err)
         else:
             raise
     finally:

@@ -162,3 +162,27 @@ async def test_dead_letter_and_snapshot_reprs_hide_payloads() -> None:
         assert "s3cr3t" not in repr(letter)  # ...but never printed
         assert "s3cr3t" not in repr(an.snapshot())
         assert "message_type=dict" in repr(letter)
+
+
+async def test_system_exit_in_an_actor_stops_the_system_gracefully() -> None:
+    stopped: list[str] = []
+
+    class Other(Actor):
+        async def on_stop(self, reason: Any) -> None:
+            stopped.append(reason.kind.value)
+
+    class Exiter(Actor):
+        async def on_start(self) -> None:
+            self.ctx.start_soon(self.exit_later)
+
+        async def exit_later(self) -> None:
+            await trio.sleep(0.001)
+            raise SystemExit(3)
+
+    with trio.fail_after(5):
+        with pytest.raises(SystemExit):
+            async with open_actor_nursery() as an:
+                await an.spawn(Other, name="other")
+                await an.spawn(Exiter, name="exiter")
+                await trio.sleep_forever()
+    assert stopped == ["shutdown"]
