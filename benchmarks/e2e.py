@@ -52,7 +52,7 @@ PEERS = HERE / "peers"
 sys.path.insert(0, str(HERE))
 from e2e_emulator import bench_channel_id, bench_user_id  # noqa: E402
 
-CHANNELS = 1000  # guild text channels in the benchmark world
+CHANNELS = 2000  # guild text channels in the benchmark world (handed out round robin)
 PER_CHANNEL = 5  # guild messages per channel per phase: the platform's 5/s per channel
 
 
@@ -212,7 +212,7 @@ class Collector:
 
     async def collect(self, want: int, stall: float, match: Any = None) -> list[dict[str, Any]]:
         """Entries until ``want`` accepted replies (matching ``match``) arrived or ``stall`` s
-        pass without a new one."""
+        pass without a new one; refused sends are always kept."""
         got: list[dict[str, Any]] = []
         ok = 0
         last_new = time.monotonic()
@@ -221,9 +221,11 @@ class Collector:
             if new:
                 last_new = time.monotonic()
                 for e in new:
-                    if match is None or match(e):
+                    if not e["accepted"]:
+                        got.append(e)  # a refusal is always this phase's business
+                    elif match is None or match(e):
                         got.append(e)
-                        ok += e["accepted"] and e["reply_to"] is not None
+                        ok += e["reply_to"] is not None
             else:
                 await trio.sleep(0.05)
         return got
@@ -271,6 +273,15 @@ class Meter:
 
 
 # ------------------------------------------------------------------------------ phases
+def answering(tag: str) -> Any:
+    """Outbox filter: replies to inbound messages whose text starts with ``tag`` (so a late
+    reply of an earlier phase is never counted in this one)."""
+    def match(e: dict[str, Any]) -> bool:
+        content = (e.get("reply_to") or {}).get("content") or ""
+        return content.split("> ", 1)[-1].strip().startswith(tag + " ")
+    return match
+
+
 class Channels:
     """Hands out guild channels round robin, so no channel gets more than the platform's
     5 messages per second (the emulator enforces it; qgactor's client keeps to it)."""
@@ -308,26 +319,28 @@ async def burst_phase(control: ControlClient, col: Collector, meter_of: Any, sce
     await col.mark()
     with meter_of() as m:
         await push_burst(control, channels, sizes.events, scene, content)
-        entries = await col.collect(sizes.events, sizes.stall)
+        entries = await col.collect(sizes.events, sizes.stall, match=answering(content))
     return summarize(entries, sizes.events) | m.figures()
 
 
 async def paced_phase(control: ControlClient, col: Collector, meter_of: Any, scene: str,
                       sizes: Sizes, channels: Channels) -> dict[str, Any]:
+    tag = f"paced-{scene}"
     await col.mark()
     with meter_of() as m:
         start = trio.current_time()
         for i in range(sizes.paced):
             await trio.sleep_until(start + i / sizes.rate)
             where = {"channel": channels.take()} if scene == "guild" else {}
-            await control.send_message(scene, f"paced {i}", **where)
-        entries = await col.collect(sizes.paced, sizes.stall)
+            await control.send_message(scene, f"{tag} {i}", **where)
+        entries = await col.collect(sizes.paced, sizes.stall, match=answering(tag))
     return summarize(entries, sizes.paced) | m.figures()
 
 
-async def conv_phase(control: ControlClient, col: Collector, meter_of: Any, sizes: Sizes) -> dict[str, Any]:
+async def conv_phase(control: ControlClient, col: Collector, meter_of: Any, sizes: Sizes,
+                     channels: Channels) -> dict[str, Any]:
     """U users open a conversation each, then all answer; latency per turn."""
-    users = [(bench_user_id(i), bench_channel_id(i % CHANNELS)) for i in range(sizes.users)]
+    users = [(bench_user_id(i), channels.take()) for i in range(sizes.users)]
 
     async def inject_all(text: str) -> None:
         queue = list(users)
@@ -388,9 +401,9 @@ async def start_bot(variant: Variant, scenario: str, info: dict[str, Any], workd
 
 
 async def run_variant(variant: Variant, info: dict[str, Any], emu: Child, control: ControlClient,
-                      sizes: Sizes, workdir: Path, log: Any) -> dict[str, Any]:
+                      sizes: Sizes, workdir: Path, log: Any, channels: Channels,
+                      default_limits: bool = False) -> dict[str, Any]:
     col = Collector(control)
-    channels = Channels()
     res: dict[str, Any] = {}
     bot = await start_bot(variant, "echo", info, workdir, control)
     try:
@@ -400,12 +413,12 @@ async def run_variant(variant: Variant, info: dict[str, Any], emu: Child, contro
         # a few warm-up events (connections, lazy imports) outside the measurements
         await push_burst(control, channels, 3, "guild", "warm")
         await push_burst(control, channels, 3, "group", "warm")
-        await col.collect(6, sizes.stall)
-        res["echo-guild"] = await burst_phase(control, col, meter, "guild", "echo", sizes, channels)
+        await col.collect(6, max(sizes.stall, 10.0), match=answering("warm"))
+        res["echo-guild"] = await burst_phase(control, col, meter, "guild", "echo-guild", sizes, channels)
         log(variant.name, "echo-guild", res["echo-guild"])
-        res["echo-group"] = await burst_phase(control, col, meter, "group", "echo", sizes, channels)
+        res["echo-group"] = await burst_phase(control, col, meter, "group", "echo-group", sizes, channels)
         log(variant.name, "echo-group", res["echo-group"])
-        res["slow-group"] = await burst_phase(control, col, meter, "group", "slow", sizes, channels)
+        res["slow-group"] = await burst_phase(control, col, meter, "group", "slow-group", sizes, channels)
         log(variant.name, "slow-group", res["slow-group"])
         res["paced-guild"] = await paced_phase(control, col, meter, "guild", sizes, channels)
         log(variant.name, "paced-guild", res["paced-guild"])
@@ -414,12 +427,14 @@ async def run_variant(variant: Variant, info: dict[str, Any], emu: Child, contro
     finally:
         await bot.stop()
     # conversations: a fresh process with room for U waiting handlers
-    extra = [str(sizes.users + 100)] if variant.script == "qgactor_bot.py" else []
+    # qgactor: a handler waiting in a conversation keeps its dispatcher slot (and thread), so U
+    # open conversations need max_concurrent_handlers (and handler_threads) >= U
+    extra = [str(sizes.users + 100)] if variant.script == "qgactor_bot.py" and not default_limits else []
     bot = await start_bot(variant, "conv", info, workdir, control, extra)
     try:
         def meter() -> Meter:
             return Meter(bot, emu)
-        res["conv"] = await conv_phase(control, col, meter, sizes)
+        res["conv"] = await conv_phase(control, col, meter, sizes, channels)
         issue = variant.known_issue("conv")
         if issue and res["conv"]["handled"] < sizes.users:
             res["conv"]["known_issue"] = issue
@@ -503,6 +518,7 @@ async def main(args: argparse.Namespace) -> dict[str, Any]:
                 info = await control.info()
                 info["api_url"], info["token_url"] = info["base_url"], info["token_url"]
                 report["ceiling"] = await emulator_ceiling(info, emu, control, sizes, workdir)
+                channels = Channels()  # shared: a channel is reused only after all others
                 print(f"  emulator ceiling {report['ceiling']}", file=sys.stderr, flush=True)
                 for variant in only:
                     why = variant.missing()
@@ -512,7 +528,7 @@ async def main(args: argparse.Namespace) -> dict[str, Any]:
                         continue
                     try:
                         report["variants"][variant.name] = await run_variant(
-                            variant, info, emu, control, sizes, workdir, log)
+                            variant, info, emu, control, sizes, workdir, log, channels, args.default_limits)
                     except Exception as exc:
                         report["variants"][variant.name] = {"error": f"{type(exc).__name__}: {exc}"}
                         print(f"  {variant.name}: FAILED {exc}", file=sys.stderr, flush=True)
@@ -598,6 +614,8 @@ if __name__ == "__main__":
     parser.add_argument("--users", type=int, help="conversations (default 10 smoke / 1000 full)")
     parser.add_argument("--only", action="append", help="run variants whose name contains this")
     parser.add_argument("--json", help="write the raw figures to this file")
+    parser.add_argument("--default-limits", action="store_true",
+                        help="run qgactor's conversations with the default handler limits (64 slots)")
     parser.add_argument("--workdir", help="keep the processes' logs here (default: a temporary directory)")
     ns = parser.parse_args()
     result = trio.run(main, ns)
