@@ -245,6 +245,17 @@ class GatewayMachine:
         self.state = GatewayState.STOPPED
         return [self.fatal]
 
+    def stop(self, message: str) -> list[GatewayOutput]:
+        """The wrapper gives up for a reason outside the wire (e.g. rejected credentials).
+
+        Enters ``STOPPED`` with ``Fatal(None, message)`` (kept if already stopped) and returns it.
+        """
+        if self.fatal is None:
+            self.fatal = Fatal(None, message)
+        self.state = GatewayState.STOPPED
+        self._next_heartbeat = None
+        return [self.fatal]
+
     def reset(self) -> list[GatewayOutput]:
         """Leave ``STOPPED`` (after the user fixed the cause): back to ``DISCONNECTED``, no session."""
         self._drop_session()

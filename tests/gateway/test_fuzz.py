@@ -53,6 +53,7 @@ inputs = st.one_of(
     st.tuples(st.just("tick"), st.floats(0, 100)),
     st.tuples(st.just("close"), st.none() | st.sampled_from(sorted(CLOSE_CODES)) | st.integers(0, 5000)),
     st.tuples(st.just("reset")),
+    st.tuples(st.just("stop")),
 )
 
 
@@ -77,6 +78,9 @@ def test_machine_never_raises_and_stays_in_defined_states(seq) -> None:
             outs = m.tick(now)
         elif kind == "close":
             outs = m.connection_closed(item[1], now)
+        elif kind == "stop":
+            outs = m.stop("credentials rejected")
+            assert outs == [m.fatal] and m.state is GatewayState.STOPPED
         else:
             outs = m.reset()
         assert isinstance(m.state, GatewayState)

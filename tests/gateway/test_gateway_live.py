@@ -160,3 +160,39 @@ async def test_bad_frames_from_the_wire_are_logged_counted_and_the_connection_st
         assert len(bad_logs) == 3
         assert "unknown event name 'NO_SUCH_EVENT'" in bad_logs[0] and '"NO_SUCH_EVENT"' in bad_logs[0]
         assert "not an object" in bad_logs[1] and "oversized" in bad_logs[2]
+
+
+async def test_unreachable_token_endpoint_backs_off_and_recovers() -> None:
+    from qgactor.bot.gateway import gateway_spec
+    from qgactor.qq import TokenSource
+
+    async with gateway_env() as env:
+        bad = TokenSource(env.emu.appid, env.emu.secret, token_url="http://127.0.0.1:9/app/getAppAccessToken",
+                          attempts=1, timeout=0.5)
+        await env.system.spawn(gateway_spec(api=env.api, token_source=bad, intents=1 << 30, shards=1,
+                                            sink=env.sink, options=FAST))
+        st = await env.wait_status(lambda s: s["reconnects"] >= 3, timeout=10.0)
+        assert st["connected"] == 0 and st["shards"][0]["identifies"] == 0  # never sent Identify without a token
+        bad.token_url = env.emu.token_url  # the token endpoint comes back
+        await env.wait_status(lambda s: s["connected"] == 1, timeout=10.0)
+
+
+async def test_rejected_credentials_stop_the_bot_with_the_auth_error() -> None:
+    from qgactor.bot.gateway import gateway_spec
+    from qgactor.qq import TokenSource
+
+    with pytest.raises(BaseException) as info:
+        async with gateway_env(root_restarts=0) as env:
+            wrong = TokenSource(env.emu.appid, "not-the-secret", token_url=env.emu.token_url)
+            await env.system.spawn(gateway_spec(api=env.api, token_source=wrong, intents=1 << 30, shards=1,
+                                                sink=env.sink, options=FAST))
+            await trio.sleep(30)  # the failure cancels this
+    chain, exc = [], info.value
+    while exc is not None:
+        while isinstance(exc, BaseExceptionGroup) and len(exc.exceptions) == 1:
+            exc = exc.exceptions[0]
+        chain.append(exc)
+        exc = exc.__cause__
+    fatal = [e for e in chain if isinstance(e, GatewayFatalError)]
+    assert fatal and "rejected the bot's credentials" in str(fatal[0]) and "appid or secret" in str(fatal[0])
+    assert "not-the-secret" not in str(fatal[0])

@@ -64,9 +64,8 @@ class ConnectionActor(Actor):
     When the platform forbids reconnecting (4001, 4002, 4010-4014, 4914, 4915) it logs the reason,
     tells ``report_to`` a :class:`~qgactor.bot.gateway.link.ShardFatal` and stops normally (or,
     without ``report_to``, crashes with :class:`~qgactor.qq.gateway_events.GatewayFatalError`).
-    It crashes with
-    :class:`~qgactor.qq.errors.AuthError` when the credentials are rejected while fetching a
-    token; both messages say what to fix. ``ask("status")`` returns the shard's status dict.
+    Credentials rejected by the token endpoint (:class:`~qgactor.qq.errors.AuthError`) are
+    treated the same way. Both messages say what to fix. ``ask("status")`` returns the shard's status dict.
     """
 
     def __init__(
@@ -230,8 +229,11 @@ class ConnectionActor(Actor):
                 log.warning("shard %s: the platform rejected the token (4004); fetching a new one", link.shard)
                 await creds.invalidate(self._last_token)
             token = await creds.header()
-        except AuthError:
-            raise
+        except AuthError as exc:
+            fatal = link.machine.stop(f"the platform rejected the bot's credentials: {exc}")[0]
+            assert isinstance(fatal, Fatal)
+            log.error("shard %s: %s", link.shard, fatal.message)
+            raise GatewayFatalError(None, fatal.message) from exc
         except Exception as exc:  # transient token failure: drop this socket, back off, retry
             log.warning("shard %s: could not get an access token: %r; reconnecting", link.shard, exc)
             raise _Closed(None, f"token fetch failed: {exc!r}") from exc
