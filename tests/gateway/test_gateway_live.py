@@ -25,7 +25,7 @@ async def test_identifies_and_dispatches_with_shard_and_event_id() -> None:
         assert [e.name for e in env.box.events][0] == "READY"
 
 
-async def test_heartbeats_follow_the_hello_interval_and_carry_seq() -> None:
+async def test_heartbeats_follow_the_hello_interval_and_are_acked() -> None:
     async with gateway_env(heartbeat_interval_ms=50) as env:
         await env.start_gateway()
         st = await env.wait_status(lambda s: s["shards"][0]["heartbeat_acks"] >= 4, timeout=5.0)

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import attrs
 import pytest
 import trio
 
-from gw_helpers import gateway_env
+from gw_helpers import FAST, gateway_env
 from qgactor.bot.gateway import SessionStartLimitError
 from qgactor.runtime import RestartIntensityExceeded
 
@@ -54,3 +55,16 @@ async def test_refuses_to_start_when_the_session_budget_is_too_low() -> None:
         failure = failure.__cause__
     assert isinstance(failure, SessionStartLimitError), repr(failure)
     assert "2 shard(s)" in str(failure) and "only 1 more" in str(failure)
+
+
+async def test_identifies_are_staggered_by_max_concurrency() -> None:
+    # 4 shards, max_concurrency 2 per 0.3 s window: identifies at ~0, 0, 0.3, 0.3 s
+    async with gateway_env(max_concurrency=2) as env:
+        t0 = trio.current_time()
+        await env.start_gateway(shards=4, options=attrs.evolve(FAST, identify_period=0.3))
+        await env.wait_status(lambda s: s["connected"] >= 2, timeout=5.0)
+        early = trio.current_time() - t0
+        st = await env.status()
+        assert st["connected"] == 2 or early >= 0.3
+        await env.wait_status(lambda s: s["connected"] == 4, timeout=5.0)
+        assert trio.current_time() - t0 >= 0.3
