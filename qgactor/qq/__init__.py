@@ -9,8 +9,8 @@
 - attrs models and ``parse_event`` (more models in ``qgactor.qq.models``);
 - protocol constants (``Intents``, ``Opcode``, ``EVENT_INTENTS``, close codes).
 
-The gateway state machine and webhook code live in ``qgactor.qq.gateway`` and
-``qgactor.qq.webhook``.
+- the sans-I/O gateway state machine (``GatewayMachine``) and webhook signature code
+  (``WebhookHandler``; the signing functions stay in ``qgactor.qq.webhook``), in ``qgactor.qq.gateway`` and ``qgactor.qq.webhook``.
 """
 
 from __future__ import annotations
@@ -49,6 +49,9 @@ from qgactor.qq.errors import (
     SendUnconfirmed,
     ServerError,
 )
+from qgactor.qq.gateway import GatewayMachine
+from qgactor.qq.gateway_config import BackoffPolicy, GatewayConfig, GatewayStats
+from qgactor.qq.gateway_events import GatewayFatalError, GatewayState
 from qgactor.qq.http import ApiResponse, Limits, RetryPolicy
 from qgactor.qq.models import (
     EVENT_MODELS,
@@ -105,6 +108,7 @@ from qgactor.qq.protocol import (
 from qgactor.qq.ratelimit import RateLimit
 from qgactor.qq.scene import ReplyTarget, Scene
 from qgactor.qq.text import at_user, strip_mentions
+from qgactor.qq.webhook import WebhookHandler, WebhookResponse
 
 __all__ = [
     # client, credentials, environments
@@ -126,6 +130,9 @@ __all__ = [
     "ForumThreadEvent", "ForumPostEvent", "ForumReplyEvent", "ForumAuditResultEvent", "OpenForumEvent",
     "SubscribeMessageStatusEvent", "EnterAioEvent", "User", "Member", "Role", "Guild", "Channel",
     "Attachment", "MediaFile", "SentMessage",
+    # gateway state machine and webhook signatures
+    "GatewayMachine", "GatewayConfig", "BackoffPolicy", "GatewayStats", "GatewayState", "GatewayFatalError",
+    "WebhookHandler", "WebhookResponse",
     # protocol constants
     "CLOSE_CODES", "DEFAULT_INTENTS", "EVENT_INTENTS", "CloseCode", "CloseCodeInfo", "Intents", "Opcode",
     "close_code_info", "intent_for_event", "intents_for",
