@@ -53,14 +53,17 @@ async def test_example_plugins(tmp_path: Path) -> None:
     shutil.copy(REPO_PLUGINS / "guess" / "manifest.toml", plugins_dir / "guess")
     async with bot_with_plugins(plugins_dir) as (emu, bot, m):
         assert {i.name: i.state for i in m.list()} == {
-            "guess": "loaded", "help": "loaded", "scores": "loaded", "weather": "loaded"}
+            "guess": "loaded", "hello": "loaded", "help": "loaded", "scores": "loaded",
+            "weather": "loaded"}
         # the config file was generated with the docstrings as comments
         cfg = (plugins_dir / "weather.toml").read_text()
         assert "# Default city when none is given." in cfg and 'city = "Shenzhen"' in cfg
 
         text = await ask(emu, "/help")
-        for word in ("/help", "/guess", "/scores", "/weather", "[weather 1.0.0]"):
+        for word in ("/help", "/guess", "/scores", "/weather", "/hello", "/echo", "[weather 1.0.0]"):
             assert word in text, text
+        assert (await ask(emu, "/echo a b")) == "a b"        # a plain def handler in a plugin
+        assert "Type /help" in await ask(emu, "what is this")  # the fallback after commands
 
         lookups: list[BusEvent] = []
 
