@@ -460,6 +460,27 @@ async def emulator_ceiling(info: dict[str, Any], emu: Child, control: ControlCli
         emu_cpu = cpu_s(emu.ps) - cpu0
     finally:
         await raw.stop()
+    # one control call per message (how scenario 4 injects its 2 x U messages: 8 callers)
+    n_ctl = max(40, sizes.users // 2)
+    raw = await start_child([str(PEERS / "raw_client.py"), "events", str(n_ctl), *base], workdir, "raw-control")
+    try:
+        await wait_for_line(raw, r"READY", 30)
+        await control.wait_for_sessions(1, timeout=10)
+        t0 = time.time()
+        queue = list(range(n_ctl))
+
+        async def worker() -> None:
+            while queue:
+                queue.pop()
+                await control.send_message("group", "ceiling")
+
+        async with trio.open_nursery() as n:
+            for _ in range(8):
+                n.start_soon(worker)
+        done = float((await wait_for_line(raw, r"DONE (\S+)", 120)).group(1))
+        control_per_s = n_ctl / (done - t0)
+    finally:
+        await raw.stop()
     rest = await start_child([str(PEERS / "raw_client.py"), "rest", str(sizes.ceiling_rest_s), *base],
                              workdir, "raw-rest")
     try:
@@ -467,7 +488,8 @@ async def emulator_ceiling(info: dict[str, Any], emu: Child, control: ControlCli
         rest_per_s = int(m.group(1)) / float(m.group(2))
     finally:
         await rest.stop()
-    return {"push_events_per_s": events_per_s, "push_emu_cpu_s": emu_cpu, "reply_rest_per_s": rest_per_s}
+    return {"push_events_per_s": events_per_s, "push_emu_cpu_s": emu_cpu, "reply_rest_per_s": rest_per_s,
+            "control_inject_per_s": control_per_s}
 
 
 def machine() -> dict[str, Any]:
@@ -566,7 +588,9 @@ def table(report: dict[str, Any]) -> str:
              f"{report['sizes']['paced']} paced at {report['sizes']['rate']:g}/s, "
              f"{report['sizes']['users']} conversations)",
              f"emulator ceiling: pushes {_fmt(c.get('push_events_per_s'))} events/s to a raw client; "
-             f"answers {_fmt(c.get('reply_rest_per_s'))} reply REST calls/s (16 keep-alive workers)",
+             f"answers {_fmt(c.get('reply_rest_per_s'))} group-send REST calls/s (16 keep-alive workers); "
+             f"injects {_fmt(c.get('control_inject_per_s'))} messages/s by control calls (8 callers: the "
+             "bound of scenario 4, whose 2 x U messages are injected that way)",
              "ratios in parentheses: variant / qgactor async (throughput: higher is better; "
              "latency, CPU, RSS: lower is better). emu busy = emulator CPU s / wall s (1.0 = one core "
              "saturated: the emulator is the bottleneck)", ""]
