@@ -588,7 +588,7 @@ def table(report: dict[str, Any]) -> str:
              f"{report['sizes']['paced']} paced at {report['sizes']['rate']:g}/s, "
              f"{report['sizes']['users']} conversations)",
              f"emulator ceiling: pushes {_fmt(c.get('push_events_per_s'))} events/s to a raw client; "
-             f"answers {_fmt(c.get('reply_rest_per_s'))} group-send REST calls/s (16 keep-alive workers); "
+             f"answers {_fmt(c.get('reply_rest_per_s'))} group-send REST calls/s (16 keep-alive aiohttp workers); "
              f"injects {_fmt(c.get('control_inject_per_s'))} messages/s by control calls (8 callers: the "
              "bound of scenario 4, whose 2 x U messages are injected that way)",
              "ratios in parentheses: variant / qgactor async (throughput: higher is better; "
