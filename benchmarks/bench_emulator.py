@@ -5,6 +5,11 @@ it from this process over loopback, like a bot would.
 
     python benchmarks/bench_emulator.py            # full run
     python benchmarks/bench_emulator.py --quick    # a few seconds (CI)
+    python benchmarks/bench_emulator.py --profile /tmp/emu.prof   # cProfile the emulator process
+
+Besides the rates (wall clock, sensitive to the load of a shared machine) it reports the
+emulator process's CPU time per event / per request (``*_cpu_us``), which is what our own
+code costs and varies much less with the load.
 """
 
 from __future__ import annotations
@@ -12,11 +17,13 @@ from __future__ import annotations
 import argparse
 import json
 import re
+import signal
 import subprocess
 import sys
 import time
 
 import httpx
+import psutil
 import trio
 from trio_websocket import open_websocket_url
 
@@ -24,12 +31,25 @@ from qgactor.emulator import ControlClient
 
 GROUP = "C9F778FE6ADF9D1D1DBE395BF744A33A"
 
+#: psutil handle of the emulator process (for CPU time)
+EMU: dict[str, psutil.Process] = {}
 
 
+def emu_cpu() -> float:
+    """CPU seconds (user + system) the emulator process has used so far."""
+    t = EMU["ps"].cpu_times()
+    return t.user + t.system
 
-async def partial_process(task_status: trio.TaskStatus = trio.TASK_STATUS_IGNORED) -> None:
-    """Run ``python -m qgactor.emulator --port 0``; ``started((process, base_url))``."""
-    cmd = [sys.executable, "-m", "qgactor.emulator", "--port", "0", "--proactive", "allow",
+
+async def partial_process(profile: str | None = None,
+                          task_status: trio.TaskStatus = trio.TASK_STATUS_IGNORED) -> None:
+    """Run ``python -m qgactor.emulator --port 0``; ``started((process, base_url))``.
+
+    With ``profile``, the emulator runs under cProfile and is stopped with SIGINT so that the
+    profile is written to that path.
+    """
+    prof = ["-m", "cProfile", "-o", profile] if profile else []
+    cmd = [sys.executable, *prof, "-m", "qgactor.emulator", "--port", "0", "--proactive", "allow",
            "--channel-rate-limit", "0"]
     proc = await trio.lowlevel.open_process(cmd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
     buf = b""
@@ -40,13 +60,14 @@ async def partial_process(task_status: trio.TaskStatus = trio.TASK_STATUS_IGNORE
             raise RuntimeError("emulator exited before printing its URL")
         buf += chunk
     base = re.search(rb"at (http://\S+)", buf).group(1).decode()  # type: ignore[union-attr]
+    EMU["ps"] = psutil.Process(proc.pid)
     task_status.started((proc, base))
     try:
         while await proc.stdout.receive_some(65536):
             pass
     finally:
         if proc.returncode is None:
-            proc.terminate()
+            proc.send_signal(signal.SIGINT) if profile else proc.terminate()
         with trio.CancelScope(shield=True):
             await proc.wait()
 
@@ -62,6 +83,7 @@ async def bench_events(base: str, http: httpx.AsyncClient, control: ControlClien
         results: dict[str, float] = {}
         # 1. server-side burst: the emulator's own push rate
         received = 0
+        cpu0 = emu_cpu()
         start = time.perf_counter()
         async with trio.open_nursery() as n:
             n.start_soon(control.send_burst, count, "group")
@@ -71,8 +93,10 @@ async def bench_events(base: str, http: httpx.AsyncClient, control: ControlClien
                     received += 1
         elapsed = time.perf_counter() - start
         results["burst_events_per_s"] = count / elapsed
+        results["burst_cpu_us"] = (emu_cpu() - cpu0) / count * 1e6
         # 2. one control call per event (what a test driving it over HTTP gets)
         n_ctl = max(50, count // 10)
+        cpu0 = emu_cpu()
         start = time.perf_counter()
         async with trio.open_nursery() as n:
             async def inject(k: int) -> None:
@@ -85,6 +109,7 @@ async def bench_events(base: str, http: httpx.AsyncClient, control: ControlClien
                 if json.loads(await ws.get_message()).get("op") == 0:
                     got += 1
         results["control_injected_events_per_s"] = got / (time.perf_counter() - start)
+        results["control_injected_cpu_us"] = (emu_cpu() - cpu0) / got * 1e6
     return results
 
 
@@ -107,27 +132,37 @@ async def bench_rest(base: str, http: httpx.AsyncClient, control: ControlClient,
                 assert r.status_code == 200, r.text
                 done += 1
 
+        cpu0 = emu_cpu()
         start = time.perf_counter()
         async with trio.open_nursery() as n:
             for _ in range(8):
                 n.start_soon(worker)
         out[name] = done / (time.perf_counter() - start)
+        out[name.replace("_per_s", "_cpu_us")] = (emu_cpu() - cpu0) / done * 1e6
     return out
 
 
-async def main(quick: bool) -> None:
+async def main(quick: bool, profile: str | None) -> None:
     async with trio.open_nursery() as nursery:
-        proc, base = await nursery.start(partial_process)
+        proc, base = await nursery.start(partial_process, profile)
         limits = httpx.Limits(max_connections=16, max_keepalive_connections=16)
         async with httpx.AsyncClient(timeout=60, limits=limits) as http:
             control = ControlClient(base, client=http)
             ev = await bench_events(base, http, control, 2000 if quick else 20000)
             rest = await bench_rest(base, http, control, 1.5 if quick else 5.0)
-        print(json.dumps({"quick": quick, **{k: round(v, 1) for k, v in (ev | rest).items()}}, indent=2))
+        load = psutil.getloadavg()[0]
+        print(json.dumps({"quick": quick, "load": round(load, 1),
+                          **{k: round(v, 1) for k, v in (ev | rest).items()}}, indent=2))
+        if profile:
+            proc.send_signal(signal.SIGINT)
+            with trio.move_on_after(30):
+                await proc.wait()
         nursery.cancel_scope.cancel()
 
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="run for a few seconds only")
-    trio.run(main, parser.parse_args().quick)
+    parser.add_argument("--profile", metavar="PATH", help="run the emulator under cProfile, write stats to PATH")
+    args = parser.parse_args()
+    trio.run(main, args.quick, args.profile)

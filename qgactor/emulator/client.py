@@ -71,11 +71,33 @@ class ControlClient:
         return await self._call("POST", "/messages/burst", json=body, timeout=600)
 
     async def inject_event(self, name: str, data: dict[str, Any] | None = None, *, raw: bool = False,
-                           shard_key: str | None = None) -> dict[str, Any]:
+                           shard_key: str | None = None, event_id: str | None = None) -> dict[str, Any]:
         """Dispatch event ``name``; ``data`` is merged over a realistic default payload
-        (``raw=True`` sends ``data`` as is). Returns ``{"t", "id", "d", "sessions"}``."""
+        (``raw=True`` sends ``data`` as is); ``event_id`` sets the envelope ``id`` (e.g. to
+        re-push an event). Returns ``{"t", "id", "d", "sessions"}``."""
         return await self._call("POST", "/events", json={"name": name, "data": data, "raw": raw,
-                                                         "shard_key": shard_key})
+                                                         "shard_key": shard_key, "id": event_id})
+
+    async def publish_batch(self, events: list[dict[str, Any]] | None = None, *, count: int | None = None,
+                            template: dict[str, Any] | None = None) -> dict[str, Any]:
+        """Publish many events in one call, in order: either ``events`` (each
+        ``{"name", "data", "raw", "shard_key", "id"}`` as for :meth:`inject_event`) or ``count``
+        copies of ``template`` where ``{i}`` in any string becomes the index (0-based).
+
+        Nothing is published if any event is invalid (400 names the index). Returns
+        ``{"count", "first_event_id", "last_event_id", "deliveries"}``.
+        """
+        body: dict[str, Any] = {"events": events} if events is not None else {"count": count, "template": template}
+        return await self._call("POST", "/publish", json=body, timeout=600)
+
+    async def send_raw_frame(self, text: str, *, session_id: str | None = None,
+                             shard: int | None = None) -> dict[str, Any]:
+        """Send ``text`` as one websocket text frame, as is (invalid JSON, unknown opcodes...),
+        to the open gateway connections (narrowed by ``session_id`` / ``shard``). It takes no
+        ``s`` and is not replayed on Resume. Returns ``{"connections", "sessions", "closing"}``;
+        404 if ``session_id`` has no open connection."""
+        return await self._call("POST", "/frames", json={"text": text, "session_id": session_id,
+                                                         "shard": shard})
 
     # -------------------------------------------------------------- outbox
     async def outbox(self, *, scene: str | None = None, reply_to: str | None = None, after: int = 0,
@@ -105,7 +127,9 @@ class ControlClient:
     async def fault(self, kind: str, **options: Any) -> dict[str, Any]:
         """Inject a fault. ``kind``: ``drop``, ``reconnect`` (op 7), ``invalid_session`` (op 9),
         ``close`` (``code=``), ``audit`` (``count=``, ``result=``), ``stop_acks`` / ``resume_acks`` (optional ``session_id=``;
-        gateway faults take ``session_id=`` or ``shard=`` to narrow), or ``rest`` with
+        gateway faults take ``session_id=`` or ``shard=`` to narrow; connections already closing
+        are skipped and counted in ``closing``, and a ``session_id`` whose connection is
+        closing answers 409), or ``rest`` with
         ``status=`` (5xx/429), ``delay=`` seconds, ``rate=`` 0..1, ``count=``,
         ``path_prefix=``, ``method=``."""
         return await self._call("POST", "/faults", json={"kind": kind, **options})

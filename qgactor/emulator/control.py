@@ -10,7 +10,9 @@ POST     /_emulator/messages          ``{scene, content, at_bot, user, channel|g
                                       mentions, attachments, extra}`` -> ``{t, id, d, sessions,
                                       message_id, event_id}``
 POST     /_emulator/messages/burst    ``{count, scene, content, ...}`` -> first/last event ids
-POST     /_emulator/events            ``{name, data, raw, shard_key}`` -> ``{t, id, d, sessions}``
+POST     /_emulator/events            ``{name, data, raw, shard_key, id}`` -> ``{t, id, d, sessions}``
+POST     /_emulator/publish           a batch of events (see :mod:`.control_inject`)
+POST     /_emulator/frames            a raw text frame to sessions (see :mod:`.control_inject`)
 GET      /_emulator/events            recent envelopes
 GET      /_emulator/outbox            query ``scene, reply_to, after, accepted(true|false|any),
                                       contains, target`` -> entries
@@ -19,7 +21,9 @@ DELETE   /_emulator/outbox            clear
 GET      /_emulator/sessions          sessions, connections, session_start_limit
 POST     /_emulator/sessions/wait     ``{count, timeout}`` -> sessions, or 408
 POST     /_emulator/faults            ``{kind: drop|reconnect|invalid_session|close|stop_acks|
-                                      resume_acks|rest|audit, ...}``
+                                      resume_acks|rest|audit, ...}``; connections already
+                                      closing are skipped (``closing`` counts them); aiming
+                                      ``session_id`` at a closing one answers 409
 DELETE   /_emulator/faults            clear every fault
 POST     /_emulator/clock/advance     ``{seconds}`` moves the platform clock forward
 POST     /_emulator/webhook           ``{url, validate}`` (op 13 first unless validate=false)
@@ -36,7 +40,9 @@ import trio
 
 from qgactor.qq.protocol import CLOSE_CODES
 
-from .events import BuiltEvent, MessageSpec, build_message, default_event
+from .events import BuiltEvent, MessageSpec, build_message
+from .control_inject import install as install_inject
+from .control_inject import parse_event, select_connections
 from .faults import RestFault
 from .http import PlatformError, Request, Router, bad_body
 from .platform import Platform
@@ -133,23 +139,8 @@ def build_control_router(p: Platform) -> Router:
 
     @r.route("POST", P + "/events")
     async def inject_event(req: Request) -> Any:
-        body = req.json_object(required=True)
-        name = body.get("name") or body.get("t")
-        if not isinstance(name, str) or not name.isupper():
-            raise bad_body("name must be an event name like GUILD_MEMBER_ADD")
-        data = body.get("data", body.get("d"))
-        if body.get("raw"):
-            d: Any = data if data is not None else {}
-        else:
-            if data is not None and not isinstance(data, dict):
-                raise bad_body("data must be an object (or pass raw=true)")
-            d = default_event(name, p.world, p.clock, p.ids) | (data or {})
-        shard_key = body.get("shard_key")
-        if shard_key is None and isinstance(d, dict):
-            shard_key = d.get("guild_id")
-            if shard_key is None and isinstance(d.get("message"), dict):
-                shard_key = d["message"].get("guild_id")
-        return await p.publish(name, d, shard_key=shard_key)
+        spec = parse_event(p, req.json_object(required=True))
+        return await p.publish(spec.name, spec.data, shard_key=spec.shard_key, event_id=spec.event_id)
 
     @r.route("GET", P + "/outbox")
     async def outbox(req: Request) -> Any:
@@ -235,6 +226,7 @@ def build_control_router(p: Platform) -> Router:
         ok = await p.webhook.wait_idle(timeout)
         return {"idle": ok, "deliveries": [d.to_json() for d in list(p.webhook.deliveries)[-1000:]]}
 
+    install_inject(r, p)
     return r
 
 
@@ -270,14 +262,7 @@ def apply_fault(p: Platform, body: dict[str, Any]) -> dict[str, Any]:
             if not on:
                 p.faults.stop_acks_sessions.clear()
         return {"kind": kind, "session_id": session_id}
-    targets = []
-    for conn in list(p.connections):
-        s = conn.session
-        if session_id and (s is None or s.session_id != session_id):
-            continue
-        if shard is not None and (s is None or s.shard_id != shard):
-            continue
-        targets.append(conn)
+    targets, closing = select_connections(p, session_id, shard)
     hit = [c.session.session_id for c in targets if c.session]
     if kind == "close":
         code = body.get("code")
@@ -292,4 +277,5 @@ def apply_fault(p: Platform, body: dict[str, Any]) -> dict[str, Any]:
             conn.send_reconnect()
         elif kind == "invalid_session":
             conn.send_invalid_session()
-    return {"kind": kind, "connections": len(targets), "sessions": hit}
+    return {"kind": kind, "connections": len(targets), "sessions": hit, "closing": closing}
+

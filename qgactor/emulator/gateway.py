@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 from typing import TYPE_CHECKING, Any, Awaitable, Callable
 
 import trio
@@ -64,21 +65,49 @@ async def _abort_transport(send: Send) -> bool:
     return True
 
 
+class _Wake:
+    """Queue item that only wakes the writer (to notice a close request)."""
+
+
+_WAKE = _Wake()
+
+#: Seconds a close may take (the peer may not read) before the transport is dropped.
+CLOSE_GRACE = 2.0
+
+
 class GatewayConnection:
-    """One websocket connection to the gateway."""
+    """One websocket connection to the gateway.
+
+    Every frame and every close goes through one writer task (the only caller of the ASGI
+    ``send`` after the handshake), so faults never race a frame being written. States:
+    ``"open"``, ``"closing"`` (a close was requested; frames and faults are refused) and
+    ``"closed"``.
+    """
 
     def __init__(self, platform: Platform, receive: Receive, send: Send) -> None:
         self.platform = platform
         self._receive = receive
         self._send = send
         cfg = platform.config
-        self.out, self._out_recv = trio.open_memory_channel[Outgoing](cfg.replay_buffer + 10_000)
+        self.out, self._out_recv = trio.open_memory_channel[Outgoing | _Wake](cfg.replay_buffer + 10_000)
         self.session: GatewaySession | None = None
         self.hb_deadline = 0.0
         self.close_code: int | None = None  # the server's close code, if the server closed
         self.heartbeats = 0
         self.closing = False
+        self.closed = False
+        self._close_request: Close | None = None
+        self._close_started = trio.Event()  # the writer (or close_now) began closing
+        self._close_done = trio.Event()
+        self._aborted = False
+        self._reconnect_at = math.inf
+        self._watch_scope: trio.CancelScope | None = None
         self._nursery: trio.Nursery | None = None
+
+    @property
+    def state(self) -> str:
+        """``"open"``, ``"closing"`` or ``"closed"``."""
+        return "closed" if self.closed else "closing" if self.closing else "open"
 
     # ------------------------------------------------------------------ lifecycle
     async def run(self) -> None:
@@ -92,16 +121,18 @@ class GatewayConnection:
                            "d": {"heartbeat_interval": self.platform.config.heartbeat_interval_ms}})
                 nursery.start_soon(self._writer)
                 nursery.start_soon(self._watchdog)
+                nursery.start_soon(self._close_guard)
                 await self._reader()
                 nursery.cancel_scope.cancel()
         finally:
+            self.closing = self.closed = True
             self.platform.connections.discard(self)
             self._detach(self.close_code)
             self.out.close()
 
     def _detach(self, code: int | None) -> None:
         session, self.session = self.session, None
-        if session is None or session.connection is not self.out:
+        if session is None or session.connection is not self:
             return
         session.connection = None
         session.disconnected_at = trio.current_time()
@@ -110,19 +141,38 @@ class GatewayConnection:
             self.platform.sessions.invalidate(session)
 
     def push(self, payload: dict[str, Any] | str) -> None:
-        """Queue a frame (dict or JSON text) in order."""
+        """Queue a frame (dict or JSON text) in order; a full backlog closes with 4008."""
         text = payload if isinstance(payload, str) else json.dumps(payload, ensure_ascii=False)
         try:
             self.out.send_nowait(text)
-        except (trio.WouldBlock, trio.ClosedResourceError, trio.BrokenResourceError):
-            log.warning("gateway connection backlog full or closed; frame dropped, closing 4008")
+        except trio.WouldBlock:
+            log.warning("gateway connection backlog full; frame dropped, closing 4008")
             self.close_now(4008, "too many queued frames")
+        except (trio.ClosedResourceError, trio.BrokenResourceError):
+            pass  # the connection is gone; the session's replay buffer keeps dispatches
+
+    async def enqueue(self, text: str) -> None:
+        """Queue a dispatch, waiting while the backlog is full (backpressure on the publisher).
+
+        Returns quietly once the connection is gone (the replay buffer keeps the frame).
+        """
+        try:
+            self.out.send_nowait(text)
+        except trio.WouldBlock:
+            try:
+                await self.out.send(text)
+            except (trio.BrokenResourceError, trio.ClosedResourceError):
+                pass
+        except (trio.BrokenResourceError, trio.ClosedResourceError):
+            pass
 
     def close(self, code: int, reason: str = "") -> None:
         """Close after the frames already queued (``1006`` drops the connection).
 
         Frames the client sends after this are ignored.
         """
+        if self.closing:
+            return
         self.closing = True
         try:
             self.out.send_nowait(Close(code, reason))
@@ -130,40 +180,73 @@ class GatewayConnection:
             self.close_now(code, reason)
 
     def close_now(self, code: int, reason: str = "") -> None:
-        """Close at once, skipping queued frames."""
+        """Close at once, skipping queued frames (the writer does it after its current frame)."""
         self.closing = True
-        if self._nursery is not None and self.close_code is None:
-            self.close_code = code
-            self._nursery.start_soon(self._do_close, code, reason)
+        if self._close_request is not None or self.closed:
+            return
+        self._close_request = Close(code, reason)
+        self._close_started.set()
+        try:
+            self.out.send_nowait(_WAKE)
+        except (trio.WouldBlock, trio.ClosedResourceError, trio.BrokenResourceError):
+            pass  # the writer is busy writing and sees the request before its next frame
 
-    async def _do_close(self, code: int, reason: str) -> None:
-        self.close_code = code
-        if code == 1006:
-            log.info("gateway: dropping connection (fault)")
-            if await _abort_transport(self._send):
-                assert self._nursery is not None
-                self._nursery.cancel_scope.cancel()
-                return
-        with trio.move_on_after(2.0) as scope:
-            await self._send({"type": "websocket.close", "code": code, "reason": reason[:120]})
-        if scope.cancelled_caught:
-            # the peer does not read (the socket buffer is full): drop the connection instead
-            log.info("gateway: close frame %d could not be sent in time; dropping", code)
-            await _abort_transport(self._send)
+    async def _writer(self) -> None:
+        send, recv = self._send, self._out_recv
+        while self._close_request is None:
+            try:
+                item = recv.receive_nowait()
+            except trio.WouldBlock:
+                item = await recv.receive()
+            if self._close_request is not None:
+                break
+            if type(item) is str:
+                await send({"type": "websocket.send", "text": item})
+            elif isinstance(item, Close):
+                self._close_request = item
+                self._close_started.set()
+        await self._perform_close(self._close_request)
+
+    async def _perform_close(self, request: Close) -> None:
+        """Send the close frame (or drop the transport); only the writer calls this."""
+        self.close_code = request.code
+        if not self._aborted:
+            if request.code == 1006:
+                log.info("gateway: dropping connection (fault)")
+                if not await _abort_transport(self._send):
+                    await self._send({"type": "websocket.close", "code": 1011, "reason": "dropped"})
+            else:
+                await self._send({"type": "websocket.close", "code": request.code,
+                                  "reason": request.reason[:120]})
+        self._close_done.set()
         assert self._nursery is not None
         self._nursery.cancel_scope.cancel()
 
-    async def _writer(self) -> None:
-        async for item in self._out_recv:
-            if isinstance(item, Close):
-                await self._do_close(item.code, item.reason)
-                return
-            await self._send({"type": "websocket.send", "text": item})
+    async def _close_guard(self) -> None:
+        """Drop the transport if a close cannot be written within :data:`CLOSE_GRACE`
+        (the peer does not read and the socket buffer is full)."""
+        await self._close_started.wait()
+        with trio.move_on_after(CLOSE_GRACE):
+            await self._close_done.wait()
+            return
+        log.info("gateway: close %s could not be sent in time; dropping",
+                 self._close_request.code if self._close_request else "?")
+        # the writer is blocked inside a send: no new send starts once _aborted is set
+        self._aborted = True
+        await _abort_transport(self._send)
+        assert self._nursery is not None
+        self._nursery.cancel_scope.cancel()
 
     async def _watchdog(self) -> None:
         while True:
-            await trio.sleep_until(self.hb_deadline)
-            if trio.current_time() >= self.hb_deadline:
+            with trio.CancelScope(deadline=min(self.hb_deadline, self._reconnect_at)) as scope:
+                self._watch_scope = scope
+                await trio.sleep_forever()
+            now = trio.current_time()
+            if now >= self._reconnect_at:
+                self._reconnect_at = math.inf
+                self.close(4009, "reconnect requested (op 7)")
+            if now >= self.hb_deadline:
                 log.info("gateway: no heartbeat within %.3gs, closing 4009",
                          self.platform.config.heartbeat_timeout_seconds())
                 # close at once: queued frames stay in the session's replay buffer
@@ -289,7 +372,7 @@ class GatewayConnection:
             p.sessions.invalidate(session)
             self.close(4007, f"invalid seq {seq}: cannot resume; identify")
             return
-        old = p.connection_of(session)
+        old = session.connection
         if old is not None and old is not self:
             old.session = None
             old.close(4009, "session resumed elsewhere")
@@ -302,24 +385,44 @@ class GatewayConnection:
 
     def _attach(self, session: GatewaySession) -> None:
         self.session = session
-        session.connection = self.out
+        session.connection = self
         session.connection_no += 1
         session.disconnected_at = None
 
     # ------------------------------------------------------------------ faults
-    def send_reconnect(self) -> None:
-        """Send op 7 and close with 4009 if the client does not close in time."""
+    def send_reconnect(self) -> bool:
+        """Send op 7 and close with 4009 if the client has not closed in time.
+
+        Returns False (and does nothing) when the connection is already closing.
+        """
+        if self.closing:
+            return False
         self.push({"op": int(Opcode.RECONNECT)})
-        if self._nursery is not None:
-            self._nursery.start_soon(self._close_later, self.platform.config.reconnect_close_after)
+        self._reconnect_at = min(self._reconnect_at,
+                                 trio.current_time() + self.platform.config.reconnect_close_after)
+        if self._watch_scope is not None:
+            self._watch_scope.deadline = min(self._watch_scope.deadline, self._reconnect_at)
+        return True
 
-    async def _close_later(self, delay: float) -> None:
-        await trio.sleep(delay)
-        self.close(4009, "reconnect requested (op 7)")
+    def send_invalid_session(self) -> bool:
+        """Send op 9 and invalidate the session; the client must Identify again.
 
-    def send_invalid_session(self) -> None:
-        """Send op 9 and invalidate the session; the client must Identify again."""
+        Returns False (and does nothing) when the connection is already closing.
+        """
+        if self.closing:
+            return False
         if self.session is not None:
             self.platform.sessions.invalidate(self.session)
             self.session = None
         self.push({"op": int(Opcode.INVALID_SESSION), "d": False})
+        return True
+
+    def send_raw(self, text: str) -> bool:
+        """Queue an arbitrary text frame as is (no seq, not buffered for replay).
+
+        Returns False (and does nothing) when the connection is already closing.
+        """
+        if self.closing:
+            return False
+        self.push(text)
+        return True

@@ -92,10 +92,7 @@ class Platform:
 
     def connection_of(self, session: GatewaySession) -> GatewayConnection | None:
         """The live connection carrying ``session``, if any."""
-        for conn in self.connections:
-            if session.connection is not None and conn.out is session.connection:
-                return conn
-        return None
+        return session.connection
 
     # ------------------------------------------------------------------ publishing
     async def publish(self, name: str, data: Any, *, shard_key: Any = None,
@@ -126,17 +123,9 @@ class Platform:
         delivered = []
         for session in self.sessions.targets(name, shard_key):
             text = session.frame(name, data, event_id)
-            channel = session.connection
-            if channel is not None:
-                try:
-                    channel.send_nowait(text)
-                except trio.WouldBlock:
-                    try:
-                        await channel.send(text)
-                    except (trio.BrokenResourceError, trio.ClosedResourceError):
-                        pass
-                except (trio.BrokenResourceError, trio.ClosedResourceError):
-                    pass
+            conn = session.connection
+            if conn is not None:
+                await conn.enqueue(text)
             delivered.append(session.session_id)
         envelope = {"id": event_id, "op": 0, "t": name, "d": data}
         if self.webhook.url:

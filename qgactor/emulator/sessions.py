@@ -9,12 +9,15 @@ from __future__ import annotations
 import json
 import logging
 from collections import deque
-from typing import Any, Iterator
+from typing import TYPE_CHECKING, Any, Iterator
 
 import attrs
 import trio
 
 from qgactor.qq.protocol import EVENT_INTENTS, Opcode
+
+if TYPE_CHECKING:
+    from .gateway import GatewayConnection
 
 __all__ = ["GatewaySession", "SessionRegistry", "Close", "Outgoing", "shard_for"]
 
@@ -52,7 +55,8 @@ class GatewaySession:
     replay_limit: int
     seq: int = 0
     buffer: deque[tuple[int, str]] = attrs.field(init=False)
-    connection: trio.MemorySendChannel[Outgoing] | None = None
+    connection: GatewayConnection | None = None
+    """The websocket currently carrying this session (``None`` while disconnected)."""
     disconnected_at: float | None = None
     alive: bool = True
     dispatched: int = 0

@@ -12,16 +12,18 @@ __all__ = ["seed_from_secret", "signing_key", "public_key_bytes", "sign_payload"
 
 
 def seed_from_secret(secret: str) -> bytes:
-    """The 32-byte seed: the secret repeated until >= 32 bytes, then truncated.
+    """The 32-byte seed: the secret's UTF-8 bytes doubled until >= 32 bytes, then cut to 32.
 
-    Raises ``ValueError`` for an empty secret.
+    This is the official Go code byte for byte (a Go string is its bytes: ``len`` counts
+    bytes, ``strings.Repeat`` and ``seed[:32]`` work on bytes), so for a non-ASCII secret the
+    cut may fall inside a character. Raises ``ValueError`` for an empty secret.
     """
-    if not secret:
+    seed = secret.encode("utf-8")
+    if not seed:
         raise ValueError("the bot secret is empty; cannot derive a signing key")
-    seed = secret
     while len(seed) < 32:
-        seed *= 2
-    return seed[:32].encode("utf-8")[:32]
+        seed += seed
+    return seed[:32]
 
 
 def signing_key(secret: str) -> Ed25519PrivateKey:
