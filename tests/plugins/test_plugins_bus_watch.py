@@ -11,7 +11,7 @@ import pytest
 
 from qgactor.plugins import EventFieldError
 
-from conftest import command_handler, running_manager, wait_until, write_plugin
+from plugins_helpers import command_handler, running_manager, wait_until, write_plugin
 
 
 async def test_bus_ordering_across_plugins(plugins_dir: Path) -> None:

@@ -17,7 +17,7 @@ from qgactor.bot import Bot
 from qgactor.emulator import open_emulator
 from qgactor.plugins import BusEvent, PluginManager
 
-from conftest import wait_until, write_plugin
+from plugins_helpers import wait_until, write_plugin
 
 REPO_PLUGINS = Path(__file__).resolve().parents[2] / "plugins"
 

@@ -10,7 +10,7 @@ import trio
 
 from qgactor.plugins import PluginManager
 
-from conftest import command_handler, running_manager, wait_until, write_plugin
+from plugins_helpers import command_handler, running_manager, wait_until, write_plugin
 
 RECORDING = '''
 from qgactor.plugins import Manifest, Plugin, command
