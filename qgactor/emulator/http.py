@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import email.parser
 import email.policy
+import itertools
 import json
+import os
 import re
-import uuid
 from typing import Any, Awaitable, Callable
 from urllib.parse import parse_qsl
 
@@ -63,8 +64,10 @@ class Request:
     @classmethod
     def from_scope(cls, scope: dict[str, Any], body: bytes) -> Request:
         """Build from an ASGI http scope and the full body."""
+        # ASGI servers give lower-case header names already (h11 does); lower() is cheap
         headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
-        query = dict(parse_qsl(scope.get("query_string", b"").decode("latin-1"), keep_blank_values=True))
+        qs = scope.get("query_string", b"")
+        query = dict(parse_qsl(qs.decode("latin-1"), keep_blank_values=True)) if qs else {}
         return cls(scope["method"].upper(), scope["path"], query, headers, body)
 
     @property
@@ -149,15 +152,32 @@ class Response:
 
     def header_list(self) -> list[tuple[bytes, bytes]]:
         """ASGI headers including content type, length and trace id."""
-        headers = {"content-type": "application/json", "x-tps-trace-id": uuid.uuid4().hex}
-        headers.update({k.lower(): v for k, v in self.headers.items()})
-        headers["content-length"] = str(len(self.body))
-        names = {"x-tps-trace-id": "X-Tps-trace-ID", "content-type": "Content-Type"}
-        return [(names.get(k, k).encode("latin-1"), v.encode("latin-1")) for k, v in headers.items()]
+        out = [(b"Content-Type", b"application/json"), (b"X-Tps-trace-ID", next_trace_id()),
+               (b"content-length", str(len(self.body)).encode("latin-1"))]
+        if self.headers:
+            names = {"x-tps-trace-id": 1, "content-type": 0}
+            for k, v in self.headers.items():
+                low = k.lower()
+                pair = ((b"X-Tps-trace-ID" if low == "x-tps-trace-id" else b"Content-Type")
+                        if low in names else low.encode("latin-1"), v.encode("latin-1"))
+                if low in names:
+                    out[names[low]] = pair
+                elif low != "content-length":
+                    out.append(pair)
+        return out
 
     def json(self) -> Any:
         """Decode the body (for recording responses in the outbox)."""
         return json.loads(self.body) if self.body else None
+
+
+_TRACE_PREFIX = os.urandom(8).hex()
+_trace_counter = itertools.count(1)
+
+
+def next_trace_id() -> bytes:
+    """A unique 32-hex-digit ``X-Tps-trace-ID`` (random per process, then a counter)."""
+    return f"{_TRACE_PREFIX}{next(_trace_counter):016x}".encode("ascii")
 
 
 def json_response(data: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
@@ -181,25 +201,49 @@ Handler = Callable[..., Awaitable[Response | Any]]
 @attrs.define(slots=True)
 class _Route:
     method: str
-    pattern: re.Pattern[str]
     template: str
     handler: Handler
+    segments: tuple[str | None, ...]  # literal segment, or None for a {param}
+    names: tuple[str, ...]  # parameter names in order
+
+
+def _split(path: str) -> list[str]:
+    """Path segments; one trailing slash is ignored (``/a/b/`` is ``/a/b``)."""
+    if len(path) > 1 and path[-1] == "/":
+        path = path[:-1]
+    return path.split("/")[1:] if path != "/" else [""]
 
 
 class Router:
     """Maps ``METHOD /path/{param}`` templates to async handlers.
 
     Handlers are called as ``handler(request)`` with ``request.params`` filled in. A handler
-    returns a :class:`Response`, ``None`` (204) or any JSON-able value (200).
+    returns a :class:`Response`, ``None`` (204) or any JSON-able value (200). Routes are
+    indexed by segment count and first segment, so a lookup compares a handful of
+    templates segment by segment (no regular expressions); the first registered match wins.
     """
 
     def __init__(self) -> None:
         self._routes: list[_Route] = []
+        self._index: dict[tuple[int, str | None], list[_Route]] = {}
 
     def add(self, method: str, template: str, handler: Handler) -> None:
         """Register ``handler`` for ``method`` and path ``template``."""
-        regex = re.sub(r"\{(\w+)\}", r"(?P<\1>[^/]+)", template.rstrip("/") or "/")
-        self._routes.append(_Route(method.upper(), re.compile(f"^{regex}/?$"), template, handler))
+        segments: list[str | None] = []
+        names: list[str] = []
+        for seg in _split(template):
+            m = _PARAM.fullmatch(seg)
+            if m:
+                segments.append(None)
+                names.append(m.group(1))
+            else:
+                segments.append(seg)
+        self._insert(_Route(method.upper(), template, handler, tuple(segments), tuple(names)))
+
+    def _insert(self, route: _Route) -> None:
+        self._routes.append(route)
+        key = (len(route.segments), route.segments[0])
+        self._index.setdefault(key, []).append(route)
 
     def route(self, method: str, template: str) -> Callable[[Handler], Handler]:
         """Decorator form of :meth:`add`."""
@@ -210,22 +254,35 @@ class Router:
 
     def include(self, other: Router) -> None:
         """Add all routes of ``other``."""
-        self._routes.extend(other._routes)
+        for route in other._routes:
+            self._insert(route)
 
     def match(self, method: str, path: str) -> tuple[Handler | None, dict[str, str], bool]:
         """Find the handler for ``method path``.
 
         Returns ``(handler, params, path_known)``; ``path_known`` tells 405 from 404.
         """
+        parts = _split(path)
+        n = len(parts)
         path_known = False
-        for r in self._routes:
-            m = r.pattern.match(path)
-            if m is None:
-                continue
-            path_known = True
-            if r.method == method or (method == "HEAD" and r.method == "GET"):
-                return r.handler, m.groupdict(), True
+        for key in ((n, parts[0]), (n, None)):
+            for r in self._index.get(key, ()):
+                values = []
+                for seg, part in zip(r.segments, parts):
+                    if seg is None:
+                        if not part:
+                            break
+                        values.append(part)
+                    elif seg != part:
+                        break
+                else:
+                    path_known = True
+                    if r.method == method or (method == "HEAD" and r.method == "GET"):
+                        return r.handler, dict(zip(r.names, values)), True
         return None, {}, path_known
+
+
+_PARAM = re.compile(r"\{(\w+)\}")
 
 
 def to_response(result: Any) -> Response:

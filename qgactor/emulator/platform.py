@@ -26,7 +26,10 @@ from .world import World
 if TYPE_CHECKING:
     from .gateway import GatewayConnection
 
-__all__ = ["Platform"]
+__all__ = ["Platform", "MESSAGES_KEPT"]
+
+#: Message objects kept for GET/recall/pins (the oldest are forgotten first).
+MESSAGES_KEPT = 200_000
 
 log = logging.getLogger(__name__)
 
@@ -48,7 +51,8 @@ class Platform:
         self.webhook = WebhookDeliverer(world, config)
         self.events: collections.deque[dict[str, Any]] = collections.deque(maxlen=10_000)
         self.base_url = ""
-        self.messages: dict[str, dict[str, Any]] = {}  # sent/received message objects by id
+        # sent/received message objects by id, oldest first (bounded, O(1) eviction)
+        self.messages: collections.OrderedDict[str, dict[str, Any]] = collections.OrderedDict()
         self.state: dict[str, Any] = collections.defaultdict(dict)  # REST side tables
         self._starts_used = 0
         self._starts_period = -1
@@ -57,10 +61,10 @@ class Platform:
 
     # ------------------------------------------------------------------ messages
     def remember_message(self, message_id: str, record: dict[str, Any]) -> None:
-        """Keep a message for GET/recall/pins (the oldest are forgotten past 200 000)."""
+        """Keep a message for GET/recall/pins (the oldest are forgotten past :data:`MESSAGES_KEPT`)."""
         self.messages[message_id] = record
-        if len(self.messages) > 200_000:
-            del self.messages[next(iter(self.messages))]
+        if len(self.messages) > MESSAGES_KEPT:
+            self.messages.popitem(last=False)
 
     # ------------------------------------------------------------------ urls
     @property

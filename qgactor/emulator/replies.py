@@ -17,9 +17,12 @@ import trio
 from .config import EmulatorConfig
 from .http import PlatformError
 
-__all__ = ["Inbound", "ReplyLedger", "OutboxEntry", "Outbox", "SCENES"]
+__all__ = ["Inbound", "ReplyLedger", "OutboxEntry", "Outbox", "SCENES", "RECORDS_KEPT"]
 
 SCENES = ("guild", "dm", "group", "c2c")
+
+#: Inbound records kept for passive replies (the oldest are forgotten first).
+RECORDS_KEPT = 200_000
 
 
 @attrs.define(slots=True, eq=False)
@@ -72,11 +75,13 @@ class ReplyLedger:
         self._channel_rate: dict[str, collections.deque[float]] = {}
 
     def record(self, rec: Inbound) -> None:
-        """Remember ``rec`` (bounded: the oldest 200k records are forgotten)."""
+        """Remember ``rec`` (bounded: past :data:`RECORDS_KEPT` the oldest are forgotten)."""
         self._records[rec.id] = rec
         self._order.append(rec.id)
-        while len(self._order) > 200_000:
-            self._records.pop(self._order.popleft(), None)
+        while len(self._order) > RECORDS_KEPT:
+            old = self._order.popleft()
+            if old != rec.id:  # a re-recorded id stays (its newest record is the live one)
+                self._records.pop(old, None)
 
     def get(self, rec_id: str) -> Inbound | None:
         """The record for a message or event id."""
@@ -185,6 +190,14 @@ class OutboxEntry:
     response: Any
     accepted: bool
 
+    def refs(self) -> set[str]:
+        """Every id a ``reply_to`` filter can find this entry by."""
+        out = {self.msg_id, self.event_id}
+        if self.reply_to:
+            out.update(self.reply_to.get(k) for k in ("id", "message_id", "event_id"))
+        out.discard(None)
+        return out  # type: ignore[return-value]
+
     @property
     def content(self) -> str | None:
         """The text content sent, if any."""
@@ -202,38 +215,74 @@ class OutboxEntry:
 
 
 class Outbox:
-    """Everything the bot sent, in order, with a way to wait for new entries."""
+    """Everything the bot sent, in order, with a way to wait for new entries.
+
+    Bounded (the oldest entries are dropped past ``limit``); indexed by the ids a reply
+    refers to, and ``after`` scans only the newer entries, so polling and waiting stay cheap
+    however long a benchmark runs.
+    """
 
     def __init__(self, limit: int) -> None:
         self._entries: collections.deque[OutboxEntry] = collections.deque(maxlen=limit)
-        self._changed = trio.Event()
+        self._by_ref: dict[str, collections.deque[OutboxEntry]] = {}
+        self._changed: trio.Event | None = None
         self._n = 0
+
+    def __len__(self) -> int:
+        return len(self._entries)
 
     def append(self, **fields: Any) -> OutboxEntry:
         """Record a send and wake waiters."""
         self._n += 1
         entry = OutboxEntry(n=self._n, **fields)
+        if len(self._entries) == self._entries.maxlen:
+            self._unindex(self._entries[0])
         self._entries.append(entry)
-        self._changed.set()
-        self._changed = trio.Event()
+        for ref in entry.refs():
+            found = self._by_ref.get(ref)
+            if found is None:
+                self._by_ref[ref] = found = collections.deque()
+            found.append(entry)
+        if self._changed is not None:
+            self._changed.set()
+            self._changed = None
         return entry
+
+    def _unindex(self, old: OutboxEntry) -> None:
+        for ref in old.refs():
+            found = self._by_ref.get(ref)
+            if found and found[0] is old:
+                found.popleft()
+                if not found:
+                    del self._by_ref[ref]
 
     def clear(self) -> None:
         """Forget all entries (numbering continues)."""
         self._entries.clear()
+        self._by_ref.clear()
+
+    def _newer_than(self, after: int) -> list[OutboxEntry] | collections.deque[OutboxEntry]:
+        entries = self._entries
+        if after <= 0 or not entries or entries[0].n > after:
+            return entries
+        tail = []
+        for e in reversed(entries):
+            if e.n <= after:
+                break
+            tail.append(e)
+        tail.reverse()
+        return tail
 
     def query(self, *, scene: str | None = None, reply_to: str | None = None, after: int = 0,
               accepted: bool | None = True, contains: str | None = None,
               target: str | None = None) -> list[OutboxEntry]:
         """Entries matching every given filter, oldest first."""
+        candidates = self._by_ref.get(reply_to, ()) if reply_to else self._newer_than(after)
         out = []
-        for e in self._entries:
+        for e in candidates:
             if e.n <= after or (scene and e.scene != scene):
                 continue
             if accepted is not None and e.accepted != accepted:
-                continue
-            if reply_to and reply_to not in (e.msg_id, e.event_id) and reply_to not in [
-                    (e.reply_to or {}).get(k) for k in ("id", "message_id", "event_id")]:
                 continue
             if contains and contains not in (e.content or ""):
                 continue
@@ -244,10 +293,15 @@ class Outbox:
 
     async def wait(self, timeout: float, **filters: Any) -> OutboxEntry | None:
         """The first entry matching ``filters``, waiting up to ``timeout`` seconds."""
+        after = filters.pop("after", 0)
         with trio.move_on_after(timeout):
             while True:
-                found = self.query(**filters)
+                found = self.query(after=after, **filters)
                 if found:
                     return found[0]
+                # entries never change: only newer ones can match from now on
+                after = max(after, self._n)
+                if self._changed is None:
+                    self._changed = trio.Event()
                 await self._changed.wait()
         return None
