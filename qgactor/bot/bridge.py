@@ -4,19 +4,30 @@ Handlers receive the same context object whether they are ``def`` or ``async def
 methods are *dual*: called from the trio thread they return an awaitable; called from any
 other thread they block until done (via ``trio.from_thread`` with the bot's trio token) and
 return the result.
+
+Plain ``def`` handlers run through :func:`run_in_worker`, which waits for the thread on
+cancellation instead of abandoning it (a thread cannot be stopped; an abandoned one would run
+on past the bot's shutdown and its stop jobs). So that shutdown is not held up by a handler
+blocked in a helper (``conv.ask`` waiting for a user, a reply being sent), a blocking helper
+called from such a worker thread runs in the handler's own task and is cancelled with it
+(the thread sees ``trio.Cancelled`` and unwinds).
 """
 
 from __future__ import annotations
 
 import functools
 import inspect
+import threading
 from typing import Any, Awaitable, Callable, TypeVar
 
 import trio
 
-__all__ = ["in_trio_thread", "dual", "DualProxy", "ThreadSafeProxy", "NotInBotThread"]
+__all__ = ["in_trio_thread", "dual", "DualProxy", "ThreadSafeProxy", "NotInBotThread", "run_in_worker"]
 
 T = TypeVar("T")
+
+#: Per worker thread: the trio token of the bot whose handler runs in it (see ``run_in_worker``).
+_worker = threading.local()
 
 
 class NotInBotThread(RuntimeError):
@@ -41,6 +52,9 @@ def run_blocking(token: trio.lowlevel.TrioToken | None, fn: Callable[..., Awaita
     """
     if token is None:
         raise NotInBotThread("the bot is not running: start it before calling blocking helpers")
+    if getattr(_worker, "token", None) is token:
+        # a handler thread of this bot: run in the handler's task, cancelled with it
+        return trio.from_thread.run(fn, *args)
     return trio.from_thread.run(fn, *args, trio_token=token)
 
 
@@ -53,6 +67,26 @@ def run_sync_blocking(token: trio.lowlevel.TrioToken | None, fn: Callable[..., T
     if token is None:
         raise NotInBotThread("the bot is not running: start it before calling blocking helpers")
     return trio.from_thread.run_sync(fn, *args, trio_token=token)
+
+
+def _call_marked(token: trio.lowlevel.TrioToken | None, fn: Callable[[Any], T], arg: Any) -> T:
+    _worker.token = token
+    try:
+        return fn(arg)
+    finally:
+        _worker.token = None
+
+
+async def run_in_worker(token: trio.lowlevel.TrioToken | None, fn: Callable[[Any], T], arg: Any,
+                        limiter: trio.CapacityLimiter | None = None) -> T:
+    """Run the plain ``def`` handler ``fn(arg)`` in a worker thread and return its result.
+
+    Cancellation waits for the thread to return (it is never abandoned); blocking helpers the
+    handler calls meanwhile are cancelled (see the module docstring). ``token`` is the bot's trio
+    token. Raises whatever ``fn`` raises.
+    """
+    return await trio.to_thread.run_sync(_call_marked, token, fn, arg, limiter=limiter,
+                                         abandon_on_cancel=False)
 
 
 def dual(method: Callable[..., Awaitable[T]]) -> Callable[..., Any]:

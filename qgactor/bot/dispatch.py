@@ -17,6 +17,7 @@ from typing import Any, Callable
 import attrs
 import trio
 
+from qgactor.bot.bridge import run_in_worker
 from qgactor.bot.commands import match_commands
 from qgactor.bot.context import EventContext, MessageContext
 from qgactor.bot.inbound import InboundEvent
@@ -59,15 +60,14 @@ class DispatchStats:
 
 
 async def call_handler(services: BotServices, fn: Callable[..., Any], arg: Any) -> Any:
-    """Call a handler: await ``async def`` ones, run plain ``def`` ones in a worker thread.
+    """Call a handler: await ``async def`` ones, run plain ``def`` ones in a worker thread
+    (on cancellation the thread is waited for, never abandoned: see ``bridge.run_in_worker``).
 
     Raises whatever the handler raises.
     """
     if is_async_callable(fn):
         return await fn(arg)
-    result = await trio.to_thread.run_sync(
-        fn, arg, limiter=services.thread_limiter, abandon_on_cancel=True
-    )
+    result = await run_in_worker(services.token, fn, arg, services.thread_limiter)
     if inspect.isawaitable(result):  # a def returning a coroutine (e.g. a lambda)
         return await result
     return result
