@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import attrs
 import trio
 
 from qgactor.bot import Bot
@@ -11,6 +12,7 @@ from bot_harness import Recorder, process, running
 
 ALICE, BOB, CAROL = "144115218181000001", "144115218181000002", "144115218181000003"
 BOB_OPENID = "B0B00000000000000000000000000002"  # C2C authors are openids
+BOB_GROUP = "E4F4AEA33253A2797FB897C50B81D7EE"  # bob's member openid in the first group (a plain member)
 
 
 def setup_commands(bot: Bot, rec: Recorder) -> None:
@@ -104,6 +106,18 @@ async def test_command_options_and_short_circuit_order() -> None:
             await process(bot, emu, "c2c", "kick x", user=BOB)
             assert rec.take() == ["pre", "kick", "pre", "kick"]
             await process(bot, emu, "group", "kick x", user=CAROL)  # group admin role
+            assert rec.take() == ["pre", "kick"]
+            # the guild owner role (4) alone is enough: alice owns the second guild
+            await process(bot, emu, "guild", "kick x", user=ALICE, channel="200010")
+            assert rec.take() == ["pre", "kick"]
+            # groups: a plain member (bob in the first group) is refused with the reply...
+            sent = await process(bot, emu, "group", "kick x", user=BOB)
+            assert rec.take() == ["pre"]
+            refusal = await emu.control.wait_for_reply(sent["message_id"], timeout=5)
+            assert refusal["content"] == "admins only"
+            # ...unless the bot-admin list names his member openid in that group
+            bot.services.settings = attrs.evolve(bot.settings, admins=[*bot.settings.admins, BOB_GROUP])
+            await process(bot, emu, "group", "kick x", user=BOB)
             assert rec.take() == ["pre", "kick"]
             # valid scenes: in a guild "grouponly" is not a command, so the fallback runs
             await process(bot, emu, "guild", "grouponly")
