@@ -126,6 +126,17 @@ async def test_announces_and_pins(api: ApiClient) -> None:
         await api.create_announce(GUILD, message_id="x")
 
 
+async def test_channel_announces(api: ApiClient, emu: Emulator) -> None:
+    msg = await api.post_message(CHANNEL, content="channel notice")
+    announce = await api.create_channel_announce(CHANNEL, msg.id or "")
+    assert (announce.channel_id, announce.message_id, announce.guild_id) == (CHANNEL, msg.id, GUILD)
+    assert emu.platform.state["announces"][GUILD]["message_id"] == msg.id
+    await api.delete_channel_announce(CHANNEL)
+    assert GUILD not in emu.platform.state["announces"]
+    with pytest.raises(NotFound):
+        await api.create_channel_announce("999999", msg.id or "")
+
+
 async def test_schedules(api: ApiClient) -> None:
     start = 4102444800000
     made = await api.create_schedule(CHANNEL, name="meetup", start_timestamp=start, end_timestamp=start + 3600_000,
