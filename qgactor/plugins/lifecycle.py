@@ -18,7 +18,7 @@ from qgactor.plugins.info import ReloadResult
 from qgactor.plugins.loader import PluginImportError, classes_defined_in, discover
 from qgactor.plugins.plugin import Plugin, PluginContext, PluginDefinitionError
 from qgactor.plugins.slot import PluginSlot, PluginState, Version
-from qgactor.plugins.worker import PluginWorker, call_maybe_sync
+from qgactor.plugins.worker import PluginWorker, WorkerLane, call_maybe_sync
 from qgactor.runtime import ChildSpec, Down, Restart, Strategy, Supervisor
 
 if TYPE_CHECKING:
@@ -190,10 +190,12 @@ class Lifecycle:
         fresh = slot.supervisor is None or not slot.supervisor.alive
         if fresh:
             worker_name = f"plugin:{name}:worker"
+            if slot.lane is not None:
+                slot.lane.shut()
+            lane = slot.lane = WorkerLane(self._thread_limiter)
             spec = Supervisor.spec(
                 f"plugin:{name}",
-                [ChildSpec(PluginWorker, args=(name, self._thread_limiter), name=worker_name,
-                           shutdown=2.0)],
+                [ChildSpec(PluginWorker, args=(name, lane), name=worker_name, shutdown=2.0)],
                 strategy=Strategy.ONE_FOR_ONE, max_restarts=self.m.max_restarts,
                 within=self.m.within, backoff=self.m.backoff,
             )
@@ -224,12 +226,19 @@ class Lifecycle:
     async def _stop_supervisor(self, slot: PluginSlot) -> None:
         sup = slot.supervisor
         slot.supervisor = slot.worker = None
+        self._shut_lane(slot)
         host = self.host
         if sup is None or host is None:
             return
         host.ctx.unwatch(sup)
         if sup.alive:
             await host.stop_child(sup)
+
+    @staticmethod
+    def _shut_lane(slot: PluginSlot) -> None:
+        if slot.lane is not None:
+            slot.lane.shut()
+            slot.lane = None
 
     async def deactivate(self, slot: PluginSlot, reason: str, *, keep_gates: bool,
                          stop_worker: bool | None = None) -> None:
@@ -284,6 +293,7 @@ class Lifecycle:
             if slot.version is not None and slot.state in (PluginState.LOADED,
                                                            PluginState.UNLOADED):
                 slot.supervisor = slot.worker = None
+                self._shut_lane(slot)
                 slot.hold()
                 slot.state = PluginState.UNLOADED
         await self.load_pending()
@@ -393,6 +403,7 @@ class Lifecycle:
             return
         error = down.reason.error
         slot.supervisor = slot.worker = None
+        self._shut_lane(slot)
         slot.state = PluginState.CRASHED
         slot.fail_inflight("crash loop")
         root = error

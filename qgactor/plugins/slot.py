@@ -6,8 +6,10 @@ Everything the bot or the event bus calls for a plugin goes through the slot's g
 * waits (bounded) while the plugin is reloading, then runs the handler of the *new* version
   with the same component key — so events that arrive during a reload are neither lost nor
   handled twice;
-* sends the call to the plugin's worker actor, so the handler runs under the plugin's own
-  supervisor;
+* runs the handler in the calling task but under the plugin worker's current incarnation
+  (:mod:`qgactor.plugins.worker`): a raising handler crashes the worker, so the plugin's own
+  supervisor restarts it (with backoff) or disables the plugin; while the worker restarts,
+  calls wait (bounded, like a reload) and run on the next incarnation;
 * keeps track of calls in flight so a reload can let them finish (bounded) and a stop can
   resolve them.
 """
@@ -16,6 +18,7 @@ from __future__ import annotations
 
 import enum
 import logging
+import math
 import types
 from collections.abc import Callable
 from typing import Any
@@ -26,8 +29,10 @@ import trio
 from qgactor.plugins.loader import PluginSource
 from qgactor.plugins.manifest import Manifest
 from qgactor.plugins.plugin import Plugin, PluginContext
-from qgactor.plugins.worker import HandlerFailed, Invoke, Pending
-from qgactor.runtime import ActorDead, ActorRef
+from qgactor.bot.conversations import ConversationError
+from qgactor.bot.dispatch import is_async_callable
+from qgactor.plugins.worker import HandlerFailed, Pending, WorkerLane, call_maybe_sync
+from qgactor.runtime import ActorRef
 
 __all__ = ["PluginState", "PluginSlot", "Version"]
 
@@ -69,6 +74,11 @@ class Version:
     modules: dict[str, types.ModuleType]
     table: dict[str, Callable[..., Any]]
     context: PluginContext
+    asynchronous: frozenset[str] = attrs.field(init=False)
+    """Keys of the ``async def`` components (awaited directly; the others run in a thread)."""
+
+    def __attrs_post_init__(self) -> None:
+        self.asynchronous = frozenset(k for k, fn in self.table.items() if is_async_callable(fn))
 
 
 class PluginSlot:
@@ -82,6 +92,8 @@ class PluginSlot:
         self.version: Version | None = None
         self.worker: ActorRef | None = None
         self.supervisor: ActorRef | None = None
+        self.lane: WorkerLane | None = None
+        """The gate's handle on the worker's current incarnation (see :mod:`.worker`)."""
         self.reload_wait = reload_wait
         self.ready = trio.Event()
         self.inflight: set[Pending] = set()
@@ -138,67 +150,98 @@ class PluginSlot:
         """Run the current version's component ``key`` under the plugin's supervisor.
 
         Returns the handler's result, or None if the call could not be delivered (plugin
-        disabled or crashed, component removed by a reload, reload wait exceeded) or the
-        handler failed (the failure is logged by the worker and handled by the supervisor).
+        disabled or crashed, component removed by a reload, reload or restart wait exceeded)
+        or the handler failed (the failure crashes the plugin's worker; its supervisor logs
+        and handles it).
         """
-        if not self.ready.is_set():
-            self.stats_waited += 1
-            with trio.move_on_after(self.reload_wait) as scope:
-                await self.ready.wait()
-            if scope.cancelled_caught:
-                self.stats_dropped += 1
-                log.warning("plugin %s: %s waited %.1fs for a reload and was dropped",
-                            self.name, key, self.reload_wait)
-                return None
-        version, worker = self.version, self.worker
-        if version is None or worker is None or self.state is not PluginState.LOADED:
-            self.stats_dropped += 1
-            log.debug("plugin %s is %s: %s not delivered", self.name, self.state.value, key)
-            return None
-        fn = version.table.get(key)
-        if fn is None:
-            self.stats_dropped += 1
-            log.info("plugin %s: component %s no longer exists after a reload; event dropped",
-                     self.name, key)
-            return None
-        pending = Pending(key)
-        self.inflight.add(pending)
-        try:
-            try:
-                await worker.tell(Invoke(fn, args, kwargs, pending))
-            except ActorDead:
-                self.stats_dropped += 1
-                return None
-            try:
-                return await pending.wait()
-            except HandlerFailed:
-                return None
-        finally:
-            self.inflight.discard(pending)
+        return await self._call(key, args, kwargs, raising=False)
 
     async def invoke_raising(self, key: str, *args: Any, **kwargs: Any) -> Any:
         """Like :meth:`invoke` but raise instead of returning None on failure (tools).
 
         Raises:
             LookupError: the plugin is not loaded or has no such component.
-            HandlerFailed: the handler raised.
+            HandlerFailed: the handler raised (it still crashes the plugin's worker) or was
+                cancelled because the plugin stopped.
         """
+        return await self._call(key, args, kwargs, raising=True)
+
+    def _undelivered(self, raising: bool, why: str) -> None:
+        self.stats_dropped += 1
+        if raising:
+            raise LookupError(why)
+
+    async def _call(self, key: str, args: tuple[Any, ...], kwargs: dict[str, Any], *,
+                    raising: bool) -> Any:
+        deadline = math.inf
         if not self.ready.is_set():
-            with trio.move_on_after(self.reload_wait):
+            deadline = trio.current_time() + self.reload_wait
+            self.stats_waited += 1
+            with trio.move_on_at(deadline):
                 await self.ready.wait()
-        version, worker = self.version, self.worker
-        if version is None or worker is None or self.state is not PluginState.LOADED:
-            raise LookupError(f"plugin {self.name!r} is {self.state.value}, not loaded")
+            if not self.ready.is_set():
+                log.warning("plugin %s: %s waited %.1fs for a reload and was dropped",
+                            self.name, key, self.reload_wait)
+                return self._undelivered(raising, f"plugin {self.name!r} is still reloading")
+        lane = self.lane
+        run = lane.run if lane is not None else None
+        if run is None or not run.open:
+            # the worker is restarting after a crash (or still starting): wait, bounded
+            if lane is not None and self.state is PluginState.LOADED:
+                self.stats_waited += 1
+                if deadline == math.inf:
+                    deadline = trio.current_time() + self.reload_wait
+                with trio.move_on_at(deadline):
+                    run = await lane.wait_run()
+            if run is None or not run.open:
+                if lane is not None and not lane.gone and self.state is PluginState.LOADED:
+                    log.warning("plugin %s: %s waited %.1fs for its worker to restart and was "
+                                "dropped", self.name, key, self.reload_wait)
+                else:
+                    log.debug("plugin %s is %s: %s not delivered", self.name,
+                              self.state.value, key)
+                return self._undelivered(
+                    raising, f"plugin {self.name!r} is {self.state.value}, not loaded")
+        version = self.version
+        if version is None or self.state is not PluginState.LOADED:
+            log.debug("plugin %s is %s: %s not delivered", self.name, self.state.value, key)
+            return self._undelivered(
+                raising, f"plugin {self.name!r} is {self.state.value}, not loaded")
         fn = version.table.get(key)
         if fn is None:
-            raise LookupError(f"plugin {self.name!r} has no {key}")
+            log.info("plugin %s: component %s no longer exists after a reload; event dropped",
+                     self.name, key)
+            return self._undelivered(raising, f"plugin {self.name!r} has no {key}")
         pending = Pending(key)
         self.inflight.add(pending)
         try:
-            try:
-                await worker.tell(Invoke(fn, args, kwargs, pending))
-            except ActorDead:
-                raise LookupError(f"plugin {self.name!r} stopped") from None
-            return await pending.wait()
+            with trio.CancelScope() as scope:
+                run.scopes.add(scope)
+                try:
+                    if key in version.asynchronous:
+                        result = await fn(*args, **kwargs)
+                    else:
+                        result = await call_maybe_sync(
+                            fn, *args, _limiter=lane.thread_limiter(), **kwargs)  # type: ignore[union-attr]
+                except ConversationError as exc:
+                    # a user walking away (timeout) or a conversation ending is not a plugin bug
+                    log.info("plugin %s: %s: %s", self.name, key, exc)
+                    result = None
+                except Exception as exc:
+                    pending.fail(exc)
+                    run.crash(exc, f"{self.name}: {key}")
+                    if raising:
+                        raise HandlerFailed(f"{key} failed: {exc!r}") from exc
+                    return None
+                finally:
+                    run.scopes.discard(scope)
+            if scope.cancelled_caught:
+                why = f"plugin {self.name!r} stopped while {key} ran"
+                pending.fail(RuntimeError(why))
+                if raising:
+                    raise HandlerFailed(why)
+                return None
+            pending.succeed(result)
+            return result
         finally:
             self.inflight.discard(pending)
