@@ -11,12 +11,15 @@ counter.
 from __future__ import annotations
 
 import enum
-import itertools
 import threading
 
 import attrs
 
 __all__ = ["Scene", "ReplyTarget"]
+
+#: One lock for every target's counter: taken for a few instructions per reply, so sharing it
+#: costs nothing, while a lock and a counter object per message cost ~100 bytes each.
+_SEQ_LOCK = threading.Lock()
 
 
 class Scene(enum.Enum):
@@ -47,14 +50,12 @@ class ReplyTarget:
     target_id: str
     msg_id: str | None = None
     event_id: str | None = None
-    _counter: itertools.count[int] = attrs.field(factory=lambda: itertools.count(1), repr=False)
-    _lock: threading.Lock = attrs.field(factory=threading.Lock, repr=False)
     _last: int = attrs.field(default=0, repr=False)
 
     def next_seq(self) -> int:
         """The next ``msg_seq`` for a reply to this message (1, 2, 3...)."""
-        with self._lock:
-            self._last = next(self._counter)
+        with _SEQ_LOCK:
+            self._last += 1
             return self._last
 
     @property
