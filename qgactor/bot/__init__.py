@@ -20,11 +20,11 @@ from qgactor.bot.bridge import NotInBotThread
 from qgactor.bot.commands import Command, CommandMatch
 from qgactor.bot.context import EventContext, JobContext, MessageContext, NoReplyTarget
 from qgactor.bot.conversations import (
-    Conversation,
     ConversationEnded,
     ConversationError,
     ConversationTimeout,
 )
+from qgactor.bot.dialog import Conversation
 from qgactor.bot.inbound import InboundEvent
 from qgactor.bot.registry import ComponentNotFound, ComponentRegistry, EventHandler, Job, Preprocessor
 from qgactor.bot.schedule import CronError, CronSchedule, parse_cron

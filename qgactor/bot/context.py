@@ -21,7 +21,7 @@ from qgactor.bot.session_helpers import SessionHandle, SessionHelper
 from qgactor.bot.sessions import Scope
 
 if TYPE_CHECKING:
-    from qgactor.bot.conversations import Conversation
+    from qgactor.bot.dialog import Conversation
     from qgactor.bot.registry import Job
 
 __all__ = ["EventContext", "MessageContext", "JobContext", "NoReplyTarget"]
@@ -296,12 +296,12 @@ class MessageContext(EventContext):
                      timeout_reply: str | None = None) -> "Conversation":
         """Open a conversation with this user here (``scope="user"``) or with anyone here
         (``scope="place"``): ``async with msg.conversation(timeout=60) as conv:`` (or plain
-        ``with`` in a ``def`` handler). See :class:`~qgactor.bot.conversations.Conversation`.
+        ``with`` in a ``def`` handler). See :class:`~qgactor.bot.dialog.Conversation`.
 
         Raises:
             ValueError: an unknown scope or a non-positive timeout.
         """
-        from qgactor.bot.conversations import Conversation
+        from qgactor.bot.dialog import Conversation
 
         return Conversation(self, timeout=timeout, scope=scope, timeout_reply=timeout_reply)
 

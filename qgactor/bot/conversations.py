@@ -7,6 +7,9 @@ manager's sweeper. While a
 conversation waits, the dispatcher offers that user's messages there to it first (before
 commands); a message it takes is not processed further. A crashed conversation actor fails
 only its own waiters (with :class:`ConversationEnded`).
+
+The handler-side dialog API (``msg.conversation()``, ``ask``/``wait_for``/``say``) is
+:class:`qgactor.bot.dialog.Conversation`; this module is the machinery under it.
 """
 
 from __future__ import annotations
@@ -18,20 +21,21 @@ from typing import TYPE_CHECKING, Any, Callable
 import attrs
 import trio
 
-from qgactor.bot.bridge import dual, in_trio_thread, run_blocking
 from qgactor.runtime import Actor, ActorDead, ExitReason, Restart
 
 if TYPE_CHECKING:
     from qgactor.bot.context import MessageContext
 
 __all__ = [
-    "Conversation",
     "ConversationActor",
     "ConversationManager",
     "ConversationError",
     "ConversationTimeout",
     "ConversationEnded",
     "ConversationKey",
+    "Waiter",
+    "Wait",
+    "withdraw_waiter",
 ]
 
 log = logging.getLogger(__name__)
@@ -66,6 +70,8 @@ class Waiter:
     withdrawn: bool = False
 
     def accepts(self, ctx: Any) -> bool:
+        """True if this waiter takes ``ctx`` (not withdrawn and ``check`` passes; a failing
+        ``check`` is logged and counts as no match)."""
         if self.withdrawn:
             return False
         if self.check is None:
@@ -154,7 +160,7 @@ class ConversationActor(Actor):
         self.waiters.clear()
 
 
-def _withdraw(ref: Any, waiter: Waiter) -> None:
+def withdraw_waiter(ref: Any, waiter: Waiter) -> None:
     """Tell a conversation actor to drop ``waiter`` without blocking (usable while cancelled)."""
     waiter.withdrawn = True
     try:
@@ -288,130 +294,3 @@ class ConversationManager:
         """Counters: known keys, live actors, keys waiting now, actors started/stopped idle."""
         return {"known": len(self.known), "live": len(self.live), "waiting": len(self.waiting),
                 "started": self.started, "stopped_idle": self.stopped_idle}
-
-
-class Conversation:
-    """A dialog with one user (or anyone) in one place, opened by ``msg.conversation()``.
-
-    Use ``async with msg.conversation(timeout=60) as conv:`` in async handlers, ``with`` in
-    ``def`` handlers; ``ask``/``wait_for``/``say`` are awaitable in the former and blocking in
-    the latter. ``conv.latest`` is the most recent message of the dialog; ``say`` replies to it
-    (a fresh passive-reply id).
-    """
-
-    __slots__ = ("origin", "latest", "timeout", "scope", "timeout_reply", "key", "_ref", "_open")
-
-    def __init__(self, origin: "MessageContext", *, timeout: float = 60.0, scope: str = "user",
-                 timeout_reply: str | None = None) -> None:
-        if timeout <= 0:
-            raise ValueError(f"conversation timeout must be positive seconds, got {timeout!r}")
-        if origin.services.conversations is None:
-            raise RuntimeError("conversations are not running (is the bot running?)")
-        self.origin = origin
-        self.latest = origin
-        self.timeout = timeout
-        self.scope = scope
-        self.timeout_reply = timeout_reply
-        self.key = ConversationManager.key_for(origin, scope)
-        self._ref: Any = None
-        self._open = False
-
-    def __repr__(self) -> str:
-        return f"<Conversation {self.key}>"
-
-    @property
-    def _token(self) -> Any:
-        return self.origin.services.token
-
-    @property
-    def _manager(self) -> ConversationManager:
-        manager = self.origin.services.conversations
-        assert manager is not None
-        return manager
-
-    async def __aenter__(self) -> "Conversation":
-        self._ref = await self._manager.actor_for(self.key)
-        self._open = True
-        return self
-
-    async def __aexit__(self, *exc: Any) -> None:
-        self._open = False
-
-    def __enter__(self) -> "Conversation":
-        if in_trio_thread():
-            raise RuntimeError("use 'async with msg.conversation()' in async handlers")
-        return run_blocking(self._token, self.__aenter__)
-
-    def __exit__(self, *exc: Any) -> None:
-        run_blocking(self._token, self.__aexit__)
-
-    @dual
-    async def say(self, *parts: Any) -> Any:
-        """Reply to the latest message of the conversation (strings or ``qgactor.qq`` builders)."""
-        return await self.latest.reply(*parts)
-
-    async def _register(self, check: Callable[[Any], bool] | None) -> tuple[Waiter, Any]:
-        if not self._open:
-            raise RuntimeError("use the conversation inside 'async with msg.conversation() as conv:'")
-        waiter = Waiter(check)
-        ref = self._ref
-        if not ref.alive:
-            ref = self._ref = await self._manager.actor_for(self.key)
-        # index first: an offer for this key now queues behind the Wait in the actor's mailbox
-        self._manager.waiting[self.key] = ref
-        await ref.tell(Wait(waiter))
-        return waiter, ref
-
-    async def _await(self, waiter: Waiter, ref: Any, limit: float) -> "MessageContext":
-        try:
-            with trio.move_on_after(limit):
-                await waiter.event.wait()
-        finally:
-            # timed out, or the handler was cancelled: withdraw the waiter so that the next
-            # message is not taken by a waiter nobody listens to
-            if not waiter.event.is_set():
-                _withdraw(ref, waiter)
-        if waiter.event.is_set():
-            if waiter.error is not None:
-                raise waiter.error
-            self.latest = waiter.value
-            return waiter.value
-        if self.timeout_reply:
-            try:
-                await self.latest.reply(self.timeout_reply)
-            except Exception:
-                log.exception("could not send the conversation timeout reply")
-        raise ConversationTimeout(f"no answer in conversation {self.key} within {limit:g} s")
-
-    @dual
-    async def wait_for(self, *, timeout: float | None = None,
-                       check: Callable[[Any], bool] | None = None) -> "MessageContext":
-        """Wait for the next message of this conversation (matching ``check`` if given).
-
-        Raises:
-            ConversationTimeout: nothing arrived in ``timeout`` (default: the conversation's);
-                the timeout reply, if any, was sent first.
-            ConversationEnded: the conversation actor stopped.
-            RuntimeError: used outside the ``async with`` block.
-        """
-        waiter, ref = await self._register(check)
-        return await self._await(waiter, ref, self.timeout if timeout is None else timeout)
-
-    @dual
-    async def ask(self, *prompt: Any, timeout: float | None = None,
-                  check: Callable[[Any], bool] | None = None) -> "MessageContext":
-        """Send ``prompt`` (strings/builders, a reply to the latest message) and wait for the answer.
-
-        The waiter is registered before the prompt is sent, so a fast answer is never missed.
-
-        Raises:
-            ConversationTimeout, ConversationEnded: as for :meth:`wait_for`.
-        """
-        waiter, ref = await self._register(check)
-        try:
-            if prompt:
-                await self.latest.reply(*prompt)
-        except BaseException:
-            _withdraw(ref, waiter)
-            raise
-        return await self._await(waiter, ref, self.timeout if timeout is None else timeout)
