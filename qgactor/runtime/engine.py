@@ -405,6 +405,20 @@ class Supervision:
         async with self._lock:
             await self._stop_all()
 
+    def abandon(self) -> None:
+        """The owner's shutdown timeout ran out while :meth:`close` was stopping the children:
+        cancel whatever still runs and release every child (names, watchers, queued asks) now.
+        Their tasks end on their own later without touching the released slots."""
+        self._closed = True
+        self._pending.clear()
+        for ref in reversed(list(self.children)):
+            if ref._scope is not None:
+                ref._scope.cancel()
+            for helper in list(ref._helpers or ()):
+                helper.cancel()
+            ref._hib = False
+            self._remove(ref, ref._reason if ref._state == EXITED and ref._reason else _SHUTDOWN)
+
     def _remove(self, ref: ActorRef, reason: ExitReason) -> None:
         """``ref`` is dead for good: release its name, notify watchers, fail what is queued."""
         ref._state = DEAD

@@ -26,7 +26,7 @@ from trio.lowlevel import Abort, current_task, wait_task_rescheduled
 
 from qgactor.runtime.actor import Actor, ActorContext
 from qgactor.runtime.messages import ExitReason, classify
-from qgactor.runtime.ref import EXITED, RUNNING, STARTING, STOPPING, ActorRef
+from qgactor.runtime.ref import DEAD, EXITED, RUNNING, STARTING, STOPPING, ActorRef
 from qgactor.runtime.requests import _Ask
 from qgactor.runtime.tasks import stop_helpers
 
@@ -228,6 +228,12 @@ async def start_incarnation(ref: ActorRef) -> None:
 
 
 def _finish(ref: ActorRef, inc: int, reason: ExitReason) -> None:
+    if ref._incarnation != inc or ref._state == DEAD:
+        # an abandoned task ending late: its supervisor already moved the slot on (removed it
+        # or started a new incarnation); only an ask it was handling still needs its answer
+        if ref._incarnation == inc:
+            ref._fail_inflight(reason)
+        return
     ref._actor = None
     ref._ctx = None
     ref._scope = None
@@ -306,25 +312,37 @@ async def run_activation(ref: ActorRef, inc: int, first: bool) -> None:
         reason = ExitReason.shutdown()
     else:
         reason = ExitReason.normal()
-    ref._state = STOPPING
+    if ref._state != DEAD:  # DEAD: released by an owner that gave up waiting (abandon)
+        ref._state = STOPPING
     ref._getter = None
     shutdown = ref._spec.shutdown
     deadline = math.inf if shutdown is None else trio.current_time() + shutdown
-    with trio.CancelScope(shield=True, deadline=deadline):
+    with trio.CancelScope(shield=True, deadline=deadline) as stopping:
         try:
             children = ref._children
             if children is not None:
                 await children.close()
             await stop_helpers(ref)
-        except BaseException as exc:  # pragma: no cover - defensive
+        except Exception as exc:  # pragma: no cover - defensive
             log.exception("actor %r: error while stopping its children/tasks", ref.name)
-            if reason.error is None and isinstance(exc, Exception):
+            if reason.error is None:
                 reason = ExitReason.crash(exc)
-        if started and actor is not None and type(actor).on_stop is not Actor.on_stop:
+    if stopping.cancelled_caught:
+        # its tasks/children were cancelled and still did not end within the shutdown timeout
+        # (something shields them): give up on them, release their names, go on stopping
+        log.warning("actor %r: its tasks or children did not end within its shutdown timeout of "
+                    "%ss; abandoning them", ref.name, shutdown)
+        if ref._children is not None:
+            ref._children.abandon()
+    if started and actor is not None and type(actor).on_stop is not Actor.on_stop:
+        with trio.CancelScope(shield=True, deadline=deadline) as hook:
             try:
                 await actor.on_stop(reason)
             except Exception:
                 log.exception("actor %r: on_stop(%r) raised", ref.name, reason)
+        if hook.cancelled_caught:
+            log.warning("actor %r: on_stop did not finish within its shutdown timeout of %ss; "
+                        "cancelled", ref.name, shutdown)
     if ref._helpers:
         for h in list(ref._helpers):
             h.cancel()

@@ -58,6 +58,20 @@ class _Closed(Exception):
         self.reason = reason
 
 
+async def _close_socket(ws: trio_websocket.WebSocketConnection, timeout: float | None) -> None:
+    """Close ``ws``: a close handshake of up to ``timeout`` seconds after a normal end (a stop
+    still cancels it), or, with ``timeout=None`` (this actor is being stopped or failed), send
+    the close frame shielded for at most ``_STOP_CLOSE_TIMEOUT`` and don't wait for the answer:
+    the socket's reader task is cancelled too, so no handshake could complete."""
+    if timeout is not None:
+        with trio.move_on_after(timeout):
+            await ws.aclose()
+        return
+    with trio.move_on_after(_STOP_CLOSE_TIMEOUT) as scope:
+        scope.shield = True
+        await ws.aclose()
+
+
 class ConnectionActor(Actor):
     """Runs one shard's websocket connection until a fatal close code (see module docstring).
 
@@ -148,21 +162,16 @@ class ConnectionActor(Actor):
                     nursery.cancel_scope.cancel()
                     return self._outcome(machine.connect_failed(trio.current_time(), f"connect failed: {exc!r}"))
                 self.link.ws, self.link.nursery = ws, nursery
-                cancelled = True
+                ended = False
                 try:
                     await self._act(machine.connection_opened(trio.current_time()))
                     self.link.changed()
                     code, reason = await self._read(ws)
-                    cancelled = False
+                    ended = True
                 finally:
                     self.link.ws = self.link.nursery = None
                     self.link.reading_blocked = False
-                    # when this actor is being stopped, the websocket's reader task is cancelled
-                    # too and no close handshake can complete: send the close frame, don't wait
-                    timeout = _STOP_CLOSE_TIMEOUT if cancelled else self.link.close_timeout
-                    with trio.move_on_after(timeout) as scope:
-                        scope.shield = True
-                        await ws.aclose()
+                    await _close_socket(ws, self.link.close_timeout if ended else None)
                     nursery.cancel_scope.cancel()
         finally:
             self.link.changed()
