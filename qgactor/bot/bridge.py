@@ -102,15 +102,24 @@ def dual(method: Callable[..., Awaitable[T]]) -> Callable[..., Any]:
     return wrapper
 
 
-class DualProxy:
-    """Wrap an object with ``async`` methods (e.g. the API client) so that each method is dual:
-    awaitable in the trio thread, blocking in worker threads. Other attributes pass through."""
+class _Proxy:
+    """An object ``target`` seen from worker threads through the bot's trio ``token``."""
 
     __slots__ = ("_target", "_token")
 
     def __init__(self, target: Any, token: trio.lowlevel.TrioToken | None) -> None:
         self._target = target
         self._token = token
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} of {self._target!r}>"
+
+
+class DualProxy(_Proxy):
+    """Wrap an object with ``async`` methods (e.g. the API client) so that each method is dual:
+    awaitable in the trio thread, blocking in worker threads. Other attributes pass through."""
+
+    __slots__ = ()
 
     def __getattr__(self, name: str) -> Any:
         attr = getattr(self._target, name)
@@ -126,20 +135,13 @@ class DualProxy:
 
         return blocking
 
-    def __repr__(self) -> str:
-        return f"<DualProxy of {self._target!r}>"
 
-
-class ThreadSafeProxy:
+class ThreadSafeProxy(_Proxy):
     """Wrap an object whose plain methods must run in the bot's trio thread (e.g. the session
     manager): called from a worker thread, each method hops to the trio thread and returns the
     result; called from the trio thread, it runs directly."""
 
-    __slots__ = ("_target", "_token")
-
-    def __init__(self, target: Any, token: trio.lowlevel.TrioToken | None) -> None:
-        self._target = target
-        self._token = token
+    __slots__ = ()
 
     def __getattr__(self, name: str) -> Any:
         attr = getattr(self._target, name)
@@ -152,6 +154,3 @@ class ThreadSafeProxy:
             return run_sync_blocking(token, functools.partial(attr, *args, **kwargs))
 
         return hop
-
-    def __repr__(self) -> str:
-        return f"<ThreadSafeProxy of {self._target!r}>"

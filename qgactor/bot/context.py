@@ -46,7 +46,37 @@ def _get(obj: Any, *names: str) -> Any:
     return obj
 
 
-class EventContext:
+class _BotAccess:
+    """What every handler object offers: the bot, the API client (dual) and the trio token
+    its dual methods use."""
+
+    __slots__ = ("services",)
+
+    services: BotServices
+
+    @property
+    def _token(self) -> Any:
+        return self.services.token
+
+    @property
+    def bot(self) -> Any:
+        """The bot facade."""
+        return self.services.bot
+
+    @property
+    def api(self) -> Any:
+        """The REST client: awaitable methods in async handlers and jobs, blocking ones in
+        ``def`` ones.
+
+        Raises:
+            RuntimeError: the bot is not running (the client is not open).
+        """
+        if self.services.api is None:
+            raise RuntimeError("the API client is not open yet (is the bot running?)")
+        return DualProxy(self.services.api, self.services.token)
+
+
+class EventContext(_BotAccess):
     """What an event handler receives.
 
     Attributes:
@@ -56,7 +86,7 @@ class EventContext:
         services: the running bot's shared parts (settings, registry, sessions, API).
     """
 
-    __slots__ = ("event", "inbound", "services", "_sessions", "__weakref__")
+    __slots__ = ("event", "inbound", "_sessions", "__weakref__")
 
     def __init__(self, event: Any, inbound: InboundEvent, services: BotServices) -> None:
         self.event = event
@@ -68,11 +98,6 @@ class EventContext:
         ident = getattr(self.event, "id", None) or self.inbound.event_id
         return f"<{type(self).__name__} {self.name} id={ident}>"
 
-    # -- plumbing for the dual methods -----------------------------------------------------
-    @property
-    def _token(self) -> Any:
-        return self.services.token
-
     # -- what the event is ------------------------------------------------------------------
     @property
     def name(self) -> str:
@@ -83,18 +108,6 @@ class EventContext:
     def raw(self) -> Any:
         """The event's ``d`` exactly as received."""
         return self.inbound.data
-
-    @property
-    def bot(self) -> Any:
-        """The bot facade."""
-        return self.services.bot
-
-    @property
-    def api(self) -> Any:
-        """The REST client: awaitable methods in async handlers, blocking ones in ``def`` handlers."""
-        if self.services.api is None:
-            raise RuntimeError("the API client is not open yet (is the bot running?)")
-        return DualProxy(self.services.api, self.services.token)
 
     @property
     def log(self) -> logging.Logger:
@@ -317,10 +330,10 @@ class MessageContext(EventContext):
             return await conv.wait_for(check=check)
 
 
-class JobContext:
+class JobContext(_BotAccess):
     """What a scheduled job receives: the bot, the API client and the job itself."""
 
-    __slots__ = ("job", "services")
+    __slots__ = ("job",)
 
     def __init__(self, job: "Job", services: BotServices) -> None:
         self.job = job
@@ -328,18 +341,6 @@ class JobContext:
 
     def __repr__(self) -> str:
         return f"<JobContext {self.job.name}>"
-
-    @property
-    def bot(self) -> Any:
-        """The bot facade."""
-        return self.services.bot
-
-    @property
-    def api(self) -> Any:
-        """The REST client (awaitable in async jobs, blocking in ``def`` jobs)."""
-        if self.services.api is None:
-            raise RuntimeError("the API client is not open yet (is the bot running?)")
-        return DualProxy(self.services.api, self.services.token)
 
     @property
     def sessions(self) -> Any:
