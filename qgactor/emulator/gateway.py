@@ -14,9 +14,11 @@ from typing import TYPE_CHECKING, Any, Awaitable, Callable
 
 import trio
 
-from qgactor.qq.protocol import CLOSE_CODES, Intents, Opcode
+from qgactor.qq.protocol import CLOSE_CODES, Opcode
 
+from .handshake import KNOWN_INTENTS, identify, resume
 from .sessions import Close, GatewaySession, Outgoing
+from .wsframes import MAX_BATCH_BYTES, MAX_BATCH_FRAMES, FrameWriter
 
 if TYPE_CHECKING:
     from .platform import Platform
@@ -25,10 +27,6 @@ __all__ = ["GatewayConnection", "serve_gateway", "KNOWN_INTENTS"]
 
 log = logging.getLogger(__name__)
 
-#: Every intent bit the platform knows (others close with 4013).
-KNOWN_INTENTS = 0
-for _bit in Intents:
-    KNOWN_INTENTS |= int(_bit)
 
 Receive = Callable[[], Awaitable[dict[str, Any]]]
 Send = Callable[[dict[str, Any]], Awaitable[None]]
@@ -192,16 +190,32 @@ class GatewayConnection:
             pass  # the writer is busy writing and sees the request before its next frame
 
     async def _writer(self) -> None:
-        send, recv = self._send, self._out_recv
+        frames, recv = FrameWriter(self._send), self._out_recv
+        pending: Outgoing | _Wake | None = None
         while self._close_request is None:
-            try:
-                item = recv.receive_nowait()
-            except trio.WouldBlock:
-                item = await recv.receive()
+            if pending is not None:
+                item, pending = pending, None
+            else:
+                try:
+                    item = recv.receive_nowait()
+                except trio.WouldBlock:
+                    item = await recv.receive()
             if self._close_request is not None:
                 break
             if type(item) is str:
-                await send({"type": "websocket.send", "text": item})
+                # take whatever else is queued already: one transport write for the lot
+                batch, size = [item], len(item)
+                while len(batch) < MAX_BATCH_FRAMES and size < MAX_BATCH_BYTES:
+                    try:
+                        nxt = recv.receive_nowait()
+                    except trio.WouldBlock:
+                        break
+                    if type(nxt) is not str:
+                        pending = nxt
+                        break
+                    batch.append(nxt)
+                    size += len(nxt)
+                await frames.send_many(batch)
             elif isinstance(item, Close):
                 self._close_request = item
                 self._close_started.set()
@@ -289,9 +303,9 @@ class GatewayConnection:
         if op == Opcode.HEARTBEAT:
             self._heartbeat()
         elif op == Opcode.IDENTIFY:
-            self._identify(frame.get("d"))
+            identify(self, frame.get("d"))
         elif op == Opcode.RESUME:
-            self._resume(frame.get("d"))
+            resume(self, frame.get("d"))
         else:
             self.close(4001, f"invalid opcode {op}")
 
@@ -302,88 +316,8 @@ class GatewayConnection:
         if not self.platform.faults.acks_stopped(sid):
             self.push('{"op": 11}')
 
-    def _identify(self, d: Any) -> None:
-        p = self.platform
-        if self.session is not None:
-            self.close(4005, "already authenticated")
-            return
-        if not isinstance(d, dict):
-            self.close(4002, "invalid payload: Identify d must be an object")
-            return
-        if not p.tokens.check_gateway_token(d.get("token")):
-            self.close(4004, "authentication failed: invalid or expired token")
-            return
-        intents = d.get("intents")
-        if isinstance(intents, bool) or not isinstance(intents, int) or intents < 0 or intents & ~KNOWN_INTENTS:
-            self.close(4013, "invalid intents")
-            return
-        allowed = p.config.allowed_intents
-        if allowed is not None and intents & ~allowed:
-            self.close(4014, "intents not authorised for this bot")
-            return
-        shard = d.get("shard", [0, 1])
-        if shard is None:
-            shard = [0, 1]
-        if (not isinstance(shard, list) or len(shard) != 2
-                or not all(isinstance(x, int) and not isinstance(x, bool) for x in shard)
-                or not (1 <= shard[1] <= p.config.max_shards and 0 <= shard[0] < shard[1])):
-            self.close(4010, "invalid shard")
-            return
-        if not p.take_session_start():
-            self.close(p.config.session_limit_close_code, "session start limit exhausted")
-            return
-        session = GatewaySession(p.ids.uuid(), shard[0], shard[1], intents, max(1, p.config.replay_buffer))
-        p.sessions.add(session)
-        self._attach(session)
-        ready = {"version": 1, "session_id": session.session_id,
-                 "user": {"id": p.world.bot.id, "username": p.world.bot.username, "bot": True,
-                          "status": 1, "avatar": p.world.bot.avatar},
-                 "shard": [shard[0], shard[1]]}
-        self.push(session.frame("READY", ready, None, buffer=False))
-        log.info("gateway: session %s identified shard %s intents %d", session.session_id, shard, intents)
-
-    def _resume(self, d: Any) -> None:
-        p = self.platform
-        if self.session is not None:
-            self.close(4005, "already authenticated")
-            return
-        if not isinstance(d, dict):
-            self.close(4002, "invalid payload: Resume d must be an object")
-            return
-        if not p.tokens.check_gateway_token(d.get("token"), allow_bare=True):
-            self.close(4004, "authentication failed: invalid or expired token")
-            return
-        session = p.sessions.get(d.get("session_id"))
-        if session is None:
-            if p.config.resume_unknown_session == "4006":
-                self.close(4006, "invalid session id, cannot resume; identify")
-            else:
-                self.push({"op": int(Opcode.INVALID_SESSION), "d": False})
-            return
-        seq = d.get("seq", 0)
-        if isinstance(seq, str) and seq.isdigit():
-            seq = int(seq)
-        if seq is None:
-            seq = 0
-        if isinstance(seq, bool) or not isinstance(seq, int):
-            self.close(4002, "invalid payload: Resume seq must be an integer")
-            return
-        if not session.can_resume_from(seq):
-            p.sessions.invalidate(session)
-            self.close(4007, f"invalid seq {seq}: cannot resume; identify")
-            return
-        old = session.connection
-        if old is not None and old is not self:
-            old.session = None
-            old.close(4009, "session resumed elsewhere")
-        self._attach(session)
-        # replay and RESUMED are queued without awaiting, so no new event can interleave
-        for text in session.replay_after(seq):
-            self.push(text)
-        self.push(session.frame("RESUMED", "", None, buffer=False))
-        log.info("gateway: session %s resumed from seq %d", session.session_id, seq)
-
-    def _attach(self, session: GatewaySession) -> None:
+    def attach(self, session: GatewaySession) -> None:
+        """Carry ``session`` on this connection (after READY or RESUMED)."""
         self.session = session
         session.connection = self
         session.connection_no += 1

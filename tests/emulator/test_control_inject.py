@@ -225,3 +225,30 @@ def test_seed_is_derived_byte_wise_for_non_ascii_secrets(secret: str, expected_h
     from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
     pub = Ed25519PrivateKey.from_private_bytes(expected).public_key().public_bytes(Encoding.Raw, PublicFormat.Raw)
     assert public_key_bytes(secret) == pub
+
+
+# ---------------------------------------------------------------------- batched frame writes
+async def test_frame_writer_batches_under_hypercorn_and_falls_back_elsewhere(emu: Emulator, gateway,
+                                                                            token: str) -> None:
+    from qgactor.emulator.wsframes import FrameWriter
+
+    sent: list[dict[str, Any]] = []
+
+    async def plain_send(message: dict[str, Any]) -> None:
+        sent.append(message)
+
+    plain = FrameWriter(plain_send)
+    assert not plain.batching
+    await plain.send_many(["a", "b", "c"])
+    assert [m["text"] for m in sent] == ["a", "b", "c"]
+    async with gateway() as gw:
+        await gw.identify(f"QQBot {token}")
+        conn = next(iter(emu.platform.connections))
+        assert FrameWriter(conn._send).batching
+        # a burst larger than one batch arrives complete, in order, numbered without gaps
+        out = await emu.control.publish_batch(count=500, template={"name": "GROUP_AT_MESSAGE_CREATE",
+                                                                   "data": {"content": "{i}"}})
+        assert out["deliveries"] == 500
+        got = [await gw.recv_dispatch() for _ in range(500)]
+        assert [f["d"]["content"] for f in got] == [str(i) for i in range(500)]
+        assert [f["s"] for f in got] == list(range(2, 502))
