@@ -245,8 +245,11 @@ async def open_application(
             bot.add_service(ChildSpec(cls, args=(bot,), kwargs=dict(entry.options), name=entry.name))
             log.info("actor %s: %s.%s", entry.name, entry.module, entry.class_name)
 
-        nursery = await stack.enter_async_context(trio.open_nursery())
+        # LIFO: manager.close (removes the plugins' registrations) must run only after the
+        # nursery has waited for the bot's tree to stop, so the plugins host still finds its
+        # plugins loaded and runs their on_unload hooks (a graceful Ctrl-C)
         stack.callback(manager.close)
+        nursery = await stack.enter_async_context(trio.open_nursery())
         try:
             await nursery.start(bot.serve)
         except Exception as exc:
