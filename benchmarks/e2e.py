@@ -9,8 +9,9 @@ Scenarios (one run measures all of them for every variant):
 2. ``echo-group``: the same with group @-messages (``msg_seq`` replies).
 3. ``slow-group``: each handler first does 10 ms of I/O (``trio.sleep``/``asyncio.sleep``,
    ``time.sleep`` for sync handlers), then replies: shows handler concurrency.
-4. ``conv``: U distinct users (each in their own guild channel) each open a conversation (``/guess`` → "pick a number" →
-   answer → "you picked …"); all U are open at once before any answer is sent.
+4. ``conv``: U distinct users (each in their own guild channel) each open a conversation
+   (``/guess`` → "pick a number" → answer → "you picked …"); all U are open at once before
+   any answer is sent.
 
 Latency is measured by the emulator: ``outbox entry time`` (reply received) minus
 ``reply_to.time`` (the inbound record made when the event was built and pushed). Bursts
@@ -18,7 +19,11 @@ measure throughput (their latency is mostly queueing); a paced phase (R events/s
 well under every variant's capacity) measures the latency of one event.
 
 The emulator's own ceiling is measured in the same run by a raw client process: dispatches/s
-pushed to a client that only counts frames, and reply-REST requests/s (16 keep-alive workers).
+pushed to a client that only counts frames, group-send REST requests/s (16 keep-alive aiohttp
+workers) and messages/s injected by control calls (how scenario 4 injects).
+Helpers: ``e2e_emulator.py`` (the emulator process), ``e2e_measure.py`` (processes, outbox,
+figures), ``e2e_table.py`` (the table), ``peers/`` (one script per bot), ``e2e_profile.py``
+(profile qgactor's echo path), ``e2e_http_clients.py`` (httpx vs aiohttp per request).
 
     python benchmarks/e2e.py --smoke          # tiny N, every variant (< 60 s, CI)
     python benchmarks/e2e.py                  # full run (a few minutes)
@@ -32,8 +37,6 @@ import importlib.util
 import json
 import math
 import os
-import re
-import subprocess
 import sys
 import tempfile
 import time
@@ -51,6 +54,10 @@ HERE = Path(__file__).resolve().parent
 PEERS = HERE / "peers"
 sys.path.insert(0, str(HERE))
 from e2e_emulator import bench_channel_id, bench_user_id  # noqa: E402
+from e2e_measure import (  # noqa: E402
+    Child, Collector, Meter, answering, cpu_s, mem_kb, percentile, start_child, summarize, wait_for_line,
+)
+from e2e_table import table  # noqa: E402
 
 CHANNELS = 2000  # guild text channels in the benchmark world (handed out round robin)
 PER_CHANNEL = 5  # guild messages per channel per phase: the platform's 5/s per channel
@@ -111,177 +118,7 @@ FULL = Sizes(events=3000, paced=300, rate=50.0, users=1000, ceiling_events=10000
              stall=30.0)
 
 
-def percentile(values: list[float], q: float) -> float:
-    """The ``q`` percentile (0..100) by nearest rank; nan for no values."""
-    if not values:
-        return math.nan
-    s = sorted(values)
-    k = max(0, min(len(s) - 1, math.ceil(q / 100 * len(s)) - 1))
-    return s[k]
-
-
-def mem_kb(pid: int) -> dict[str, int]:
-    """VmRSS and VmHWM (peak resident set) of ``pid`` in kB (Linux ``/proc``)."""
-    out = {}
-    with open(f"/proc/{pid}/status") as f:
-        for line in f:
-            if line.startswith(("VmRSS:", "VmHWM:")):
-                key, value = line.split(":", 1)
-                out[key] = int(value.split()[0])
-    return out
-
-
-def cpu_s(proc: psutil.Process) -> float:
-    """User + system CPU seconds of a process (all its threads)."""
-    t = proc.cpu_times()
-    return t.user + t.system
-
-
-# ------------------------------------------------------------------------------ processes
-class Child:
-    """A subprocess with its output in a log file and psutil access."""
-
-    def __init__(self, proc: trio.Process, log_path: Path) -> None:
-        self.proc = proc
-        self.log_path = log_path
-        self.ps = psutil.Process(proc.pid)
-
-    def tail(self, lines: int = 30) -> str:
-        """The last lines of the child's output."""
-        try:
-            return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
-        except OSError:
-            return ""
-
-    async def stop(self) -> None:
-        """Terminate (then kill) the child and wait for it."""
-        if self.proc.returncode is None:
-            self.proc.terminate()
-            with trio.move_on_after(5):
-                await self.proc.wait()
-        if self.proc.returncode is None:
-            self.proc.kill()
-            await self.proc.wait()
-
-
-async def start_child(args: list[str], workdir: Path, name: str) -> Child:
-    log_path = workdir / f"{re.sub(r'[^a-z0-9]+', '-', name.lower())}.log"
-    log = open(log_path, "wb")
-    try:
-        proc = await trio.lowlevel.open_process([sys.executable, *args], stdout=log, stderr=subprocess.STDOUT,
-                                                cwd=str(workdir))
-    finally:
-        log.close()
-    return Child(proc, log_path)
-
-
-async def wait_for_line(child: Child, pattern: str, timeout: float) -> re.Match[str]:
-    """Wait until the child's output matches ``pattern``; RuntimeError on exit/timeout."""
-    rx = re.compile(pattern)
-    with trio.move_on_after(timeout):
-        while True:
-            m = rx.search(child.log_path.read_text(errors="replace"))
-            if m:
-                return m
-            if child.proc.returncode is not None or child.proc.poll() is not None:
-                break
-            await trio.sleep(0.02)
-    raise RuntimeError(f"{child.log_path.name}: no {pattern!r} within {timeout}s:\n{child.tail()}")
-
-
-# ------------------------------------------------------------------------------ measurement
-class Collector:
-    """Reads the emulator's outbox incrementally (only new entries per poll)."""
-
-    def __init__(self, control: ControlClient) -> None:
-        self.control = control
-        self.after = 0
-
-    async def mark(self) -> None:
-        """Skip everything recorded so far."""
-        entries = await self.control.outbox(accepted=None, after=self.after)
-        if entries:
-            self.after = entries[-1]["n"]
-
-    async def poll(self) -> list[dict[str, Any]]:
-        """New outbox entries since the last poll."""
-        entries = await self.control.outbox(accepted=None, after=self.after)
-        if entries:
-            self.after = entries[-1]["n"]
-        return entries
-
-    async def collect(self, want: int, stall: float, match: Any = None) -> list[dict[str, Any]]:
-        """Entries until ``want`` accepted replies (matching ``match``) arrived or ``stall`` s
-        pass without a new one; refused sends are always kept."""
-        got: list[dict[str, Any]] = []
-        ok = 0
-        last_new = time.monotonic()
-        while ok < want and time.monotonic() - last_new < stall:
-            new = await self.poll()
-            if new:
-                last_new = time.monotonic()
-                for e in new:
-                    if not e["accepted"]:
-                        got.append(e)  # a refusal is always this phase's business
-                    elif match is None or match(e):
-                        got.append(e)
-                        ok += e["reply_to"] is not None
-            else:
-                await trio.sleep(0.05)
-        return got
-
-
-def summarize(entries: list[dict[str, Any]], sent: int) -> dict[str, Any]:
-    """Throughput and latency of a phase from its outbox entries (emulator timestamps)."""
-    ok = [e for e in entries if e["accepted"] and e["reply_to"] is not None]
-    lat = [(e["time"] - e["reply_to"]["time"]) * 1000 for e in ok]
-    out: dict[str, Any] = {"sent": sent, "handled": len(ok), "rejected": len(entries) - len(ok)}
-    if ok:
-        first = min(e["reply_to"]["time"] for e in ok)
-        last = max(e["time"] for e in ok)
-        out["events_per_s"] = len(ok) / max(last - first, 1e-6)
-        out["p50_ms"] = percentile(lat, 50)
-        out["p99_ms"] = percentile(lat, 99)
-        out["wall_s"] = last - first
-    if len(ok) < len(entries):
-        out["errors"] = sorted({str(e["status"]) + " " + json.dumps(e["response"])[:120]
-                                for e in entries if not e["accepted"]})[:3]
-    return out
-
-
-class Meter:
-    """CPU of the bot and of the emulator across one phase, and the bot's memory after it."""
-
-    def __init__(self, bot: Child, emu: Child) -> None:
-        self.bot, self.emu = bot, emu
-
-    def __enter__(self) -> "Meter":
-        self.t0 = time.monotonic()
-        self.bot_cpu0, self.emu_cpu0 = cpu_s(self.bot.ps), cpu_s(self.emu.ps)
-        return self
-
-    def __exit__(self, *exc: Any) -> None:
-        self.wall = time.monotonic() - self.t0
-        self.bot_cpu = cpu_s(self.bot.ps) - self.bot_cpu0
-        self.emu_cpu = cpu_s(self.emu.ps) - self.emu_cpu0
-        self.mem = mem_kb(self.bot.proc.pid)
-
-    def figures(self) -> dict[str, Any]:
-        return {"bot_cpu_s": self.bot_cpu, "emu_cpu_s": self.emu_cpu, "phase_wall_s": self.wall,
-                "emu_busy": self.emu_cpu / self.wall if self.wall else math.nan,
-                "rss_mb": self.mem.get("VmRSS", 0) / 1024, "peak_rss_mb": self.mem.get("VmHWM", 0) / 1024}
-
-
 # ------------------------------------------------------------------------------ phases
-def answering(tag: str) -> Any:
-    """Outbox filter: replies to inbound messages whose text starts with ``tag`` (so a late
-    reply of an earlier phase is never counted in this one)."""
-    def match(e: dict[str, Any]) -> bool:
-        content = (e.get("reply_to") or {}).get("content") or ""
-        return content.split("> ", 1)[-1].strip().startswith(tag + " ")
-    return match
-
-
 class Channels:
     """Hands out guild channels round robin, so no channel gets more than the platform's
     5 messages per second (the emulator enforces it; qgactor's client keeps to it)."""
@@ -557,78 +394,6 @@ async def main(args: argparse.Namespace) -> dict[str, Any]:
         finally:
             await emu.stop()
     return report
-
-
-# ------------------------------------------------------------------------------ table
-PHASES = [("echo-guild", "1 echo guild (burst)"), ("echo-group", "2 echo group (burst)"),
-          ("paced-guild", "1 echo guild (paced)"), ("paced-group", "2 echo group (paced)"),
-          ("slow-group", "3 slow handler 10 ms (burst)"), ("conv", "4 conversations")]
-
-
-def _fmt(v: Any, digits: int = 0) -> str:
-    if v is None or (isinstance(v, float) and math.isnan(v)):
-        return "-"
-    return f"{v:,.{digits}f}"
-
-
-def _ratio(v: Any, ref: Any) -> str:
-    if not isinstance(v, (int, float)) or not isinstance(ref, (int, float)) or not ref or math.isnan(v) \
-            or math.isnan(ref):
-        return ""
-    return f" ({v / ref:.2f}x)"
-
-
-def table(report: dict[str, Any]) -> str:
-    """The markdown table: each variant's figures, and as a ratio to qgactor async."""
-    variants = report["variants"]
-    ref_name = "qgactor async"
-    ref = variants.get(ref_name, {})
-    c = report.get("ceiling", {})
-    lines = [f"E2E BENCHMARK ({report['mode']}; N={report['sizes']['events']} events per burst, "
-             f"{report['sizes']['paced']} paced at {report['sizes']['rate']:g}/s, "
-             f"{report['sizes']['users']} conversations)",
-             f"emulator ceiling: pushes {_fmt(c.get('push_events_per_s'))} events/s to a raw client; "
-             f"answers {_fmt(c.get('reply_rest_per_s'))} group-send REST calls/s (16 keep-alive aiohttp workers); "
-             f"injects {_fmt(c.get('control_inject_per_s'))} messages/s by control calls (8 callers: the "
-             "bound of scenario 4, whose 2 x U messages are injected that way)",
-             "ratios in parentheses: variant / qgactor async (throughput: higher is better; "
-             "latency, CPU, RSS: lower is better). emu busy = emulator CPU s / wall s (1.0 = one core "
-             "saturated: the emulator is the bottleneck)", ""]
-    notes: set[str] = set()
-    for key, title in PHASES:
-        lines.append(f"### {title}")
-        lines.append("| variant | handled | events/s | p50 ms | p99 ms | bot CPU s | CPU ms/event | "
-                     "RSS MB | emu busy |")
-        lines.append("|---|---|---|---|---|---|---|---|---|")
-        r0 = ref.get(key, {})
-        for name, res in variants.items():
-            if "error" in res:
-                lines.append(f"| {name} | FAILED: {res['error'][:80]} |||||||")
-                continue
-            r = res.get(key, {})
-            if r.get("known_issue"):
-                lines.append(f"| {name} | {r.get('handled', 0)}/{r.get('sent', 0)}: n/a, peer defect "
-                             "(see below) |||||||")
-                notes.add(f"{name}, {title}: {r['known_issue']}")
-                continue
-            per = r.get("bot_cpu_s", math.nan) * 1000 / r["handled"] if r.get("handled") else math.nan
-            per0 = r0.get("bot_cpu_s", math.nan) * 1000 / r0["handled"] if r0.get("handled") else math.nan
-            rss_key = "rss_open_mb" if key == "conv" else "rss_mb"
-            lines.append(
-                f"| {name} | {r.get('handled', 0)}/{r.get('sent', 0)} "
-                f"| {_fmt(r.get('events_per_s'))}{_ratio(r.get('events_per_s'), r0.get('events_per_s'))} "
-                f"| {_fmt(r.get('p50_ms'), 1)}{_ratio(r.get('p50_ms'), r0.get('p50_ms'))} "
-                f"| {_fmt(r.get('p99_ms'), 1)}{_ratio(r.get('p99_ms'), r0.get('p99_ms'))} "
-                f"| {_fmt(r.get('bot_cpu_s'), 2)}{_ratio(r.get('bot_cpu_s'), r0.get('bot_cpu_s'))} "
-                f"| {_fmt(per, 2)}{_ratio(per, per0)} "
-                f"| {_fmt(r.get(rss_key), 0)}{_ratio(r.get(rss_key), r0.get(rss_key))} "
-                f"| {_fmt(r.get('emu_busy'), 2)} |")
-        lines.append("")
-    for note in sorted(notes):
-        lines.append(f"note: {note}")
-    for name, why in report["skipped"].items():
-        lines.append(f"skipped {name}: {why}")
-    return "\n".join(lines)
 
 
 if __name__ == "__main__":
