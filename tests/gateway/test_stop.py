@@ -96,3 +96,28 @@ async def test_a_bot_against_the_emulator_stops_cleanly(caplog: pytest.LogCaptur
                     await trio.sleep(0.01)
         assert bot.system is None
     assert_clean(caplog)
+
+
+async def test_no_secret_or_token_in_logs_reprs_or_status(caplog: pytest.LogCaptureFixture) -> None:
+    """Connect, refresh the token (4004), resume, get a bad frame, stop - at DEBUG level."""
+    caplog.set_level(logging.DEBUG)
+    async with gateway_env() as env:
+        ref = await env.start_gateway()
+        await env.wait_status(lambda s: s["connected"] == 1)
+        first = (await env.tokens.header()).split()[-1]
+        await env.emu.control.close(4004)
+        await env.wait_status(lambda s: s["connected"] == 1 and s["shards"][0]["identifies"] == 2)
+        await env.emu.control.close(4009)
+        await env.wait_status(lambda s: s["connected"] == 1 and s["shards"][0]["resumes"] == 1)
+        await env.emu.control.inject_event("NO_SUCH_EVENT", {"x": 1}, raw=True)
+        await env.wait_status(lambda s: s["bad_frames"] == 1)
+        token = (await env.tokens.header()).split()[-1]
+        secret = env.emu.secret
+        status = repr(await env.status())
+        shown = [repr(ref), repr(ref._spec), repr(env.system.snapshot()), status]
+        await env.system.stop(ref)
+    texts = [r.getMessage() + (logging.Formatter().formatException(r.exc_info) if r.exc_info else "")
+             for r in caplog.records if not r.name.startswith("qgactor.emulator")]
+    assert len(texts) > 10
+    for text in texts + shown:
+        assert secret not in text and token not in text and first not in text, text
