@@ -57,6 +57,10 @@ class BoundedSet:
         if len(items) > self.capacity:
             items.popitem(last=False)
 
+    def discard(self, key: Hashable) -> None:
+        """Forget ``key`` if present."""
+        self._items.pop(key, None)
+
     def clear(self) -> None:
         """Forget every key."""
         self._items.clear()
@@ -88,11 +92,7 @@ class Deduplicator:
         The returned string is ``"seq"``, ``"event_id"`` or ``"message_id"``. A new event's
         keys are all remembered; a duplicate's are refreshed. Never raises.
         """
-        message_key = None
-        if name in MESSAGE_ID_EVENTS and isinstance(data, dict):
-            mid = data.get("id")
-            if isinstance(mid, (str, int)) and not isinstance(mid, bool):
-                message_key = (name, mid)
+        message_key = _message_key(name, data)
         matched = None
         if seq is not None and seq in self._seqs:
             matched = "seq"
@@ -107,3 +107,22 @@ class Deduplicator:
         if message_key is not None:
             self._message_ids.add(message_key)
         return matched
+
+    def forget(self, name: str, data: Any, seq: int | None, event_id: str | None) -> None:
+        """Undo :meth:`check` for an event that could not be delivered after all, so that the
+        platform's retry of it is dispatched instead of suppressed. Never raises."""
+        if seq is not None:
+            self._seqs.discard(seq)
+        if event_id is not None:
+            self._event_ids.discard(event_id)
+        message_key = _message_key(name, data)
+        if message_key is not None:
+            self._message_ids.discard(message_key)
+
+
+def _message_key(name: str, data: Any) -> tuple[str, str | int] | None:
+    if name in MESSAGE_ID_EVENTS and isinstance(data, dict):
+        mid = data.get("id")
+        if isinstance(mid, (str, int)) and not isinstance(mid, bool):
+            return (name, mid)
+    return None

@@ -116,6 +116,8 @@ class WebhookResponse:
     dispatch: Dispatch | None = None
     reason: str = ""
     bad_frame: BadFrame | None = None
+    signature: str | None = attrs.field(default=None, repr=False)
+    """The request's signature, kept with a dispatch for :meth:`WebhookHandler.forget`."""
 
 
 @attrs.define
@@ -203,7 +205,19 @@ class WebhookHandler:
             self.stats.duplicates += 1
             return WebhookResponse(200, ACK_OK, reason=f"duplicate ({matched})")
         self.stats.dispatched += 1
-        return WebhookResponse(200, ACK_OK, Dispatch(name, env.d, env.s, env.id))
+        return WebhookResponse(200, ACK_OK, Dispatch(name, env.d, env.s, env.id), signature=signature)
+
+    def forget(self, response: WebhookResponse) -> None:
+        """The dispatch of ``response`` could not be delivered (the request was not acknowledged):
+        forget it, so that the platform's retry is dispatched rather than suppressed as a
+        duplicate. Does nothing for responses without a dispatch. Never raises."""
+        d = response.dispatch
+        if d is None:
+            return
+        self.stats.dispatched -= 1
+        self._dedup.forget(d.name, d.data, None, d.event_id)
+        if response.signature is not None:
+            self._signatures.discard(response.signature)
 
     def _unsigned_validation(self, body: bytes) -> WebhookResponse | None:
         # nonebot answers op 13 without signature headers; we do too, but only for plain tokens

@@ -109,3 +109,18 @@ async def test_webhook_port_in_use_is_a_clear_error() -> None:
 def test_webhook_spec_repr_hides_the_secret() -> None:
     spec = webhook_spec(secret="very-secret-value-123", appid="1", sink=None, port=0)  # type: ignore[arg-type]
     assert "very-secret-value-123" not in repr(spec)
+
+
+async def test_a_stopped_dispatcher_gets_503_and_the_retry_is_not_suppressed() -> None:
+    async with webhook_env() as (emu, hook, box, url):
+        sink = hook._spec.kwargs["sink"]
+        payload = {"op": 0, "id": "AT_MESSAGE_CREATE:y1", "t": "AT_MESSAGE_CREATE",
+                   "d": {"id": "m-y1", "content": "hello", "channel_id": "c"}}
+        body, headers = signed(emu, payload)
+        async with httpx.AsyncClient(timeout=5.0) as http:
+            await hook._system.stop(sink)
+            for _ in range(2):  # not acknowledged, so not remembered: the retry is tried again
+                r = await http.post(url, content=body, headers=headers)
+                assert r.status_code == 503 and "retry" in r.json()["error"]
+        st = await hook.ask("status")
+        assert (st["dispatched"], st["duplicates"]) == (0, 0)

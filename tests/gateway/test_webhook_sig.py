@@ -122,3 +122,29 @@ def test_handler_bad_bodies_are_counted_not_raised() -> None:
         resp = h.handle({"x-signature-ed25519": sig, "x-signature-timestamp": str(NOW)}, raw, NOW)
         assert resp.status == 400 and resp.dispatch is None and resp.bad_frame is not None
     assert h.stats.bad_frames == 5
+
+
+def test_forget_lets_the_platforms_retry_of_an_undelivered_event_through() -> None:
+    h = WebhookHandler(SECRET)
+    headers, body = _signed(_event(1))
+    first = h.handle(headers, body, NOW)
+    assert first.dispatch is not None and "signature" not in repr(first)
+    h.forget(first)  # e.g. the dispatcher was gone: the request got no op 12
+    retry = h.handle(headers, body, NOW + 3)  # the platform retries the same request
+    assert retry.dispatch is not None and retry.dispatch.event_id == "AT_MESSAGE_CREATE:1"
+    assert h.handle(headers, body, NOW + 4).dispatch is None  # delivered now: a duplicate again
+    assert h.stats.dispatched == 1 and h.stats.duplicates == 1
+    h.forget(h.handle({}, body, NOW))  # nothing to forget for a rejected request: no error
+
+
+def test_webhook_spec_shares_one_duplicate_window_across_incarnations() -> None:
+    from qgactor.bot.gateway import webhook_spec
+
+    spec = webhook_spec(secret=SECRET, appid="1", sink=None, port=0)  # type: ignore[arg-type]
+    first, restarted = (spec.factory(*spec.args, **spec.kwargs) for _ in range(2))
+    headers, body = _signed(_event(1))
+    assert first.handler.handle(headers, body, NOW).dispatch is not None
+    again = restarted.handler.handle(headers, body, NOW + 1)  # re-delivered after a restart
+    assert again.status == 200 and again.dispatch is None
+    with pytest.raises(ValueError):
+        webhook_spec(secret="", appid="1", sink=None, port=0)  # type: ignore[arg-type]

@@ -21,25 +21,13 @@ from hypercorn.trio import serve
 
 from qgactor.bot.inbound import InboundEvent
 from qgactor.qq.webhook import WebhookHandler, encode_body
-from qgactor.runtime import Actor, ActorRef, ChildSpec, Restart
+from qgactor.runtime import Actor, ActorDead, ActorRef, ChildSpec, Restart
 
 __all__ = ["WebhookActor", "webhook_spec"]
 
 log = logging.getLogger(__name__)
 
 _JSON = [(b"content-type", b"application/json")]
-
-
-class _Secret:
-    """Holds the bot secret so that reprs of the child spec (logs, snapshots) never show it."""
-
-    __slots__ = ("value",)
-
-    def __init__(self, value: str) -> None:
-        self.value = value
-
-    def __repr__(self) -> str:
-        return "<secret>"
 
 
 class WebhookActor(Actor):
@@ -54,7 +42,8 @@ class WebhookActor(Actor):
     def __init__(
         self,
         *,
-        secret: str | _Secret,
+        secret: str | None = None,
+        handler: WebhookHandler | None = None,
         appid: str,
         sink: ActorRef,
         host: str = "127.0.0.1",
@@ -64,9 +53,15 @@ class WebhookActor(Actor):
         max_body: int = 1 << 20,
         clock: Callable[[], float] = time.time,
     ) -> None:
-        """See :func:`webhook_spec`."""
-        raw = secret.value if isinstance(secret, _Secret) else secret
-        self.handler = WebhookHandler(raw, max_skew=max_skew, max_body=max_body)
+        """See :func:`webhook_spec`. Give the ``secret``, or a ``handler`` built from it (then
+        ``max_skew``/``max_body`` are the handler's): :func:`webhook_spec` shares one handler
+        between incarnations so that the duplicate window survives restarts. Raises
+        ``ValueError`` for an empty secret and ``TypeError`` when neither is given."""
+        if handler is None:
+            if secret is None:
+                raise TypeError("WebhookActor needs the bot secret (or a WebhookHandler built from it)")
+            handler = WebhookHandler(secret, max_skew=max_skew, max_body=max_body)
+        self.handler = handler
         self.appid = str(appid)
         self.sink = sink
         self.host = host
@@ -154,7 +149,18 @@ class WebhookActor(Actor):
             log.warning("webhook: rejected request with %s: %s", resp.status, resp.reason)
         if resp.dispatch is not None:
             d = resp.dispatch
-            await self.sink.tell(InboundEvent(d.name, d.data, d.event_id, d.seq, None, "webhook", trio.current_time()))
+            event = InboundEvent(d.name, d.data, d.event_id, d.seq, None, "webhook", trio.current_time())
+            try:
+                await self.sink.tell(event)
+            except ActorDead:
+                # not acknowledged, so the platform retries; forget it so the retry is dispatched
+                self.handler.forget(resp)
+                log.error("webhook: the dispatcher %r has stopped; answering 503 to %s", self.sink, d.name)
+                await _respond(send, 503, {"error": "the bot's dispatcher is not running; retry later"})
+                return
+            except BaseException:  # cancelled (shutting down) before the event was queued
+                self.handler.forget(resp)
+                raise
         await _respond(send, resp.status, resp.body)
 
 
@@ -183,13 +189,14 @@ def webhook_spec(
     ``secret``/``appid``: the bot's credentials (the Ed25519 key is derived from the secret);
     ``host``/``port``/``path``: where to listen (``port=0`` picks a free port; read it from
     ``ask("status")["url"]``); ``max_skew``: accepted seconds between the signature timestamp
-    and now; ``sink``: where events go (the dispatcher). Raises ``ValueError`` for an empty
-    secret when the actor is built.
+    and now; ``sink``: where events go (the dispatcher). The request checker (and with it the
+    duplicate window) is built here and shared by every incarnation of the actor. Raises
+    ``ValueError`` for an empty secret.
     """
+    handler = WebhookHandler(secret, max_skew=max_skew, max_body=max_body)  # no secret in the spec's repr
     return ChildSpec(
         WebhookActor,
-        kwargs=dict(secret=_Secret(secret), appid=appid, sink=sink, host=host, port=port, path=path,
-                    max_skew=max_skew, max_body=max_body, clock=clock),
+        kwargs=dict(handler=handler, appid=appid, sink=sink, host=host, port=port, path=path, clock=clock),
         name=name,
         restart=Restart.PERMANENT,
         shutdown=5.0,
