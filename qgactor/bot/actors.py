@@ -74,13 +74,38 @@ class DispatcherActor(Actor):
     At most ``max_concurrent`` events are processed at once; when all slots are busy,
     ``receive`` waits, the (backpressure) mailbox fills, and the transports slow down.
     ``ask("status")`` answers the dispatcher's counters.
+
+    Stopping is graceful for the events in flight: their handlers get ``grace`` seconds to
+    finish (a reply half sent is not cut off), handlers waiting in a conversation are woken
+    at once with ``ConversationEnded``, and whatever still runs after ``grace`` is cancelled.
+    (Spawn the actor with a ``shutdown`` timeout above ``grace``.)
     """
 
-    def __init__(self, services: BotServices, core: DispatchCore, max_concurrent: int) -> None:
+    def __init__(self, services: BotServices, core: DispatchCore, max_concurrent: int, *,
+                 grace: float = 5.0) -> None:
         self.services = services
         self.core = core
         self.slots = trio.Semaphore(max_concurrent)
         self.in_flight = 0
+        self.grace = grace
+        self._scopes: set[trio.CancelScope] = set()
+        self._deadline: float | None = None
+
+    async def on_start(self) -> None:
+        self.ctx.start_soon(self._drain_on_stop)
+
+    async def _drain_on_stop(self) -> None:
+        """Sleeps until the actor stops (its helper tasks are cancelled), then starts the grace
+        period of the events in flight."""
+        try:
+            await trio.sleep_forever()
+        finally:
+            self._deadline = trio.current_time() + self.grace
+            for scope in self._scopes:
+                scope.deadline = self._deadline
+            conversations = self.services.conversations
+            if self._scopes and conversations is not None:
+                conversations.end_waits()
 
     async def receive(self, msg: Any) -> Any:
         if isinstance(msg, InboundEvent):
@@ -103,14 +128,24 @@ class DispatcherActor(Actor):
         return None
 
     async def _one(self, event: InboundEvent) -> None:
-        try:
-            await self.core.process(event)
-        except Exception:
-            # the chain catches handler errors itself; this is a bug in the chain: log, go on
-            log.exception("dispatching %s %s failed", event.name, event.event_id)
-        finally:
-            self.in_flight -= 1
-            self.slots.release()
+        # shielded: stopping the actor does not cut the handlers off; _drain_on_stop gives them
+        # a deadline instead
+        with trio.CancelScope(shield=True) as scope:
+            if self._deadline is not None:
+                scope.deadline = self._deadline
+            self._scopes.add(scope)
+            try:
+                await self.core.process(event)
+            except Exception:
+                # the chain catches handler errors itself; this is a bug in the chain: log, go on
+                log.exception("dispatching %s %s failed", event.name, event.event_id)
+            finally:
+                self._scopes.discard(scope)
+                self.in_flight -= 1
+                self.slots.release()
+        if scope.cancelled_caught:
+            log.warning("dispatching %s %s: cancelled after the %.1f s shutdown grace period",
+                        event.name, event.event_id, self.grace)
 
     async def on_stop(self, reason: ExitReason) -> None:
         if self.in_flight:

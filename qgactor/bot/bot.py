@@ -49,6 +49,9 @@ __all__ = ["Bot", "ServiceCall"]
 
 log = logging.getLogger(__name__)
 
+#: Seconds the handlers of events in flight get to finish when the bot stops.
+HANDLER_GRACE = 5.0
+
 
 class ServiceCall:
     """The result of ``add_service``/``remove_service``: the change happens whether or not you
@@ -307,7 +310,8 @@ class Bot(BindingMixin):
         await self._nursery.start(services.conversations.sweep)
         core = DispatchCore(services)
         dispatcher = await system.spawn(
-            DispatcherActor, services, core, s.max_concurrent_handlers, name="dispatcher",
+            DispatcherActor, services, core, s.max_concurrent_handlers, kwargs={"grace": HANDLER_GRACE},
+            name="dispatcher", shutdown=HANDLER_GRACE + 2.0,
             mailbox=Mailbox(capacity=s.dispatcher_mailbox, overflow=Overflow.BACKPRESSURE),
         )
         self.dispatch_core = core

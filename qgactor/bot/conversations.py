@@ -104,6 +104,13 @@ class Offer:
     ctx: Any
 
 
+@attrs.frozen(slots=True)
+class EndWaits:
+    """Message: fail every waiter with :class:`ConversationEnded` (the bot is stopping)."""
+
+    reason: str
+
+
 @attrs.define(slots=True)
 class KeyRecord:
     """What the manager remembers about a key after its actor stopped (a few dozen bytes)."""
@@ -141,6 +148,10 @@ class ConversationActor(Actor):
                 self.waiters.remove(msg.waiter)
                 self._sync_index()
             return None
+        if isinstance(msg, EndWaits):
+            self._fail_waiters(msg.reason)
+            self._sync_index()
+            return None
         raise TypeError(f"conversation actor got an unknown message {msg!r}")
 
     def _sync_index(self) -> None:
@@ -154,8 +165,11 @@ class ConversationActor(Actor):
             del self.manager.waiting[self.key]
         if self.manager.live.get(self.key) is self.ref:
             del self.manager.live[self.key]
+        self._fail_waiters(repr(reason))
+
+    def _fail_waiters(self, reason: str) -> None:
         for w in self.waiters:
-            w.error = ConversationEnded(f"conversation {self.key} ended: {reason!r}")
+            w.error = ConversationEnded(f"conversation {self.key} ended: {reason}")
             w.event.set()
         self.waiters.clear()
 
@@ -289,6 +303,21 @@ class ConversationManager:
             except Exception:
                 log.exception("conversation %s failed to take a message", (scene.value, place, user))
         return False
+
+    def end_waits(self, reason: str = "the bot is stopping") -> int:
+        """Wake every handler waiting in a conversation with :class:`ConversationEnded` (the
+        dispatcher calls this when the bot stops, so that such handlers end at once instead of
+        at the shutdown deadline). Returns how many conversations were told; never blocks."""
+        told = 0
+        for key, ref in list(self.waiting.items()):
+            try:
+                if ref.tell_nowait(EndWaits(reason)):
+                    told += 1
+                else:
+                    log.warning("conversation %s: mailbox full, its handler ends at the shutdown deadline", key)
+            except ActorDead:
+                pass
+        return told
 
     def stats(self) -> dict[str, int]:
         """Counters: known keys, live actors, keys waiting now, actors started/stopped idle."""

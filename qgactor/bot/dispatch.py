@@ -20,6 +20,7 @@ import trio
 from qgactor.bot.bridge import run_in_worker
 from qgactor.bot.commands import match_commands
 from qgactor.bot.context import EventContext, MessageContext
+from qgactor.bot.conversations import ConversationEnded, ConversationTimeout
 from qgactor.bot.inbound import InboundEvent
 from qgactor.bot.scenes import MESSAGE_EVENTS
 from qgactor.bot.services import BotServices
@@ -98,12 +99,12 @@ class DispatchCore:
         return True
 
     async def _call(self, what: str, fn: Callable[..., Any], ctx: Any) -> tuple[bool, Any]:
-        from qgactor.bot.conversations import ConversationTimeout
-
         self.stats.handler_calls += 1
         try:
             return True, await call_handler(self.services, fn, ctx)
-        except ConversationTimeout as exc:
+        except (ConversationTimeout, ConversationEnded) as exc:
+            # a user walking away, or the bot stopping; a crash of the conversation actor
+            # itself is logged by its supervisor
             log.info("%s %s: %s", what, _name(fn), exc)
             return False, None
         except Exception as exc:
