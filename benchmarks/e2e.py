@@ -113,7 +113,7 @@ class Sizes:
     stall: float  # give up on a phase after this many seconds without a new reply
 
 
-SMOKE = Sizes(events=30, paced=10, rate=50.0, users=10, ceiling_events=200, ceiling_rest_s=0.5, stall=4.0)
+SMOKE = Sizes(events=30, paced=10, rate=50.0, users=10, ceiling_events=200, ceiling_rest_s=0.5, stall=6.0)
 FULL = Sizes(events=3000, paced=300, rate=50.0, users=1000, ceiling_events=10000, ceiling_rest_s=3.0,
              stall=30.0)
 
