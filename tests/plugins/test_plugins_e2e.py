@@ -108,8 +108,12 @@ async def test_example_plugins(tmp_path: Path) -> None:
 
 
 COUNTER = '''
+import trio
 from qgactor.plugins import Plugin, command
 class Counter(Plugin):
+    async def on_unload(self):
+        await trio.sleep(0.15)  # a slow unload: messages arrive while the plugin reloads
+
     @command("n")
     async def n(self, msg):
         await msg.reply("{tag}:" + msg.rest)
@@ -158,6 +162,8 @@ async def test_hot_reload_while_streaming(tmp_path: Path) -> None:
         tags = [c.split(":")[0] for c in contents]
         assert tags[0] == "v1" and tags[-1] == "v3" and "v2" in tags
         assert tags == sorted(tags)                               # versions never go back
+        assert m.slots["counter"].stats_waited >= 1             # some did wait for a reload
+        assert m.slots["counter"].stats_dropped == 0
         session_after = [s["session_id"] for s in (await emu.control.sessions())["sessions"]]
         assert session_after == session_before                    # gateway untouched
 
