@@ -268,7 +268,9 @@ async def open_application(
         if management:
             token = new_token()
             app.management_port = await nursery.start(
-                lambda task_status: serve_management(bot.snapshot, token=token, task_status=task_status)
+                lambda task_status: serve_management(
+                    bot.snapshot, token=token, task_status=task_status,
+                    redact=loaded.redact.mask if loaded.redact is not None else None)
             )
             try:
                 project.ensure_state_dir()

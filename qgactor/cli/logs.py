@@ -90,14 +90,18 @@ class RedactSecrets(logging.Filter):
         if secret and len(secret) >= 4:
             self._secrets.add(secret)
 
+    def mask(self, text: str) -> str:
+        """``text`` with every registered secret replaced by ``***``."""
+        for secret in self._secrets:
+            text = text.replace(secret, "***")
+        return text
+
     def filter(self, record: logging.LogRecord) -> bool:
         """Mask secrets in the message (args are merged first); never drops a record."""
         if not self._secrets:
             return True
         message = record.getMessage()
-        masked = message
-        for secret in self._secrets:
-            masked = masked.replace(secret, "***")
+        masked = self.mask(message)
         if masked != message:
             record.msg, record.args = masked, None
         return True

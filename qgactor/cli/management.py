@@ -77,8 +77,12 @@ def snapshot_to_json(value: Any) -> Any:
     return str(value)
 
 
-def _response(status: int, reason: str, body: dict[str, Any]) -> bytes:
-    payload = json.dumps(body, ensure_ascii=False).encode("utf-8")
+def _response(status: int, reason: str, body: dict[str, Any],
+              redact: Callable[[str], str] | None = None) -> bytes:
+    text = json.dumps(body, ensure_ascii=False)
+    if redact is not None:
+        text = redact(text)
+    payload = text.encode("utf-8")
     head = (
         f"HTTP/1.1 {status} {reason}\r\n"
         "Content-Type: application/json; charset=utf-8\r\n"
@@ -103,7 +107,8 @@ async def _read_head(stream: trio.abc.Stream) -> bytes | None:
     return None
 
 
-def _answer(head: bytes, token: str, snapshot: Callable[[], Any]) -> bytes:
+def _answer(head: bytes, token: str, snapshot: Callable[[], Any],
+            redact: Callable[[str], str] | None = None) -> bytes:
     try:
         lines = head.decode("latin-1").split("\r\n")
         method, target, _version = lines[0].split(" ", 2)
@@ -127,7 +132,7 @@ def _answer(head: bytes, token: str, snapshot: Callable[[], Any]) -> bytes:
     except Exception as exc:
         log.exception("management endpoint: taking the snapshot failed")
         return _response(500, "Internal Server Error", {"error": f"snapshot failed: {type(exc).__name__}"})
-    return _response(200, "OK", {"tree": tree})
+    return _response(200, "OK", {"tree": tree}, redact)
 
 
 async def serve_management(
@@ -135,12 +140,15 @@ async def serve_management(
     *,
     token: str,
     port: int = 0,
+    redact: Callable[[str], str] | None = None,
     task_status: trio.TaskStatus[int] = trio.TASK_STATUS_IGNORED,
 ) -> None:
     """Serve ``GET /status`` on 127.0.0.1:``port`` until cancelled; reports the bound port.
 
     Use ``port = await nursery.start(serve_management, snapshot, token=token)``.
     ``snapshot()`` is called per request and must return the tree (any attrs/enum/dict mix).
+    ``redact`` (e.g. :meth:`qgactor.cli.logs.RedactSecrets.mask`) is applied to the answer, so
+    a secret that slipped into an actor's last error is masked there as in the logs.
     Raises ``OSError`` if the port cannot be bound.
     """
     listeners = await trio.open_tcp_listeners(port, host=MANAGEMENT_HOST)
@@ -154,7 +162,7 @@ async def serve_management(
             if head == b"":
                 reply = _response(431, "Request Header Fields Too Large", {"error": "request head too large"})
             else:
-                reply = _answer(head, token, snapshot)
+                reply = _answer(head, token, snapshot, redact)
             with trio.move_on_after(_READ_TIMEOUT):
                 await stream.send_all(reply)
         except (trio.BrokenResourceError, trio.ClosedResourceError):

@@ -98,3 +98,26 @@ def test_render_tree_draws_the_hierarchy() -> None:
     assert lines[1].startswith("bot ")
     assert lines[2].startswith("├── gateway") and "ConnectionClosed: 4009" in lines[2]
     assert lines[3].startswith("└── dispatcher")
+
+
+async def test_bound_to_loopback_only_and_secrets_masked() -> None:
+    from qgactor.cli.logs import RedactSecrets
+
+    token = new_token()
+    leaky = Node("bot", State.RUNNING, 0, 0, "AuthError: bad secret 'hunter2-secret'")
+    redact = RedactSecrets(["hunter2-secret"])
+    async with trio.open_nursery() as nursery:
+        port = await nursery.start(lambda task_status: serve_management(
+            lambda: leaky, token=token, redact=redact.mask, task_status=task_status))
+        tree = await fetch_status(port, token)
+        assert tree["last_error"] == "AuthError: bad secret '***'"
+        # bound to 127.0.0.1 itself, not to every interface: another loopback address
+        # (which a 0.0.0.0 listener would accept) is refused
+        try:
+            stream = await trio.open_tcp_stream("127.0.0.2", port)
+        except OSError:
+            pass
+        else:
+            await stream.aclose()
+            raise AssertionError("the management endpoint accepted a connection on 127.0.0.2")
+        nursery.cancel_scope.cancel()
