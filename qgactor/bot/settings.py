@@ -67,7 +67,34 @@ def _check_intents(inst: Any, attribute: attrs.Attribute[Any], value: Any) -> No
 def _to_str_tuple(value: Any) -> tuple[str, ...]:
     if isinstance(value, str):
         return (value,)
-    return tuple(str(v) for v in value)
+    if isinstance(value, (list, tuple, set, frozenset)) and all(
+            isinstance(v, (str, int)) and not isinstance(v, bool) for v in value):
+        return tuple(str(v) for v in value)
+    raise SettingsError(f'bot.admins must be a list of user ids / openids, e.g. admins = ["123"], got {value!r}')
+
+
+def _to_id(value: Any) -> Any:
+    """AppIDs are numeric: accept ``appid = 102000001`` as well as the string."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return str(value)
+    return value
+
+
+#: Fields whose value must never be shown, not even in an error message.
+_SECRET_FIELDS = frozenset({"secret", "token"})
+
+
+def _check_text(inst: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
+    if not isinstance(value, str):
+        shown = "(value hidden)" if attribute.name in _SECRET_FIELDS else repr(value)
+        raise SettingsError(f'bot.{attribute.name} must be a string (quoted in TOML: {attribute.name} = "..."), '
+                            f"got {type(value).__name__} {shown}")
+
+
+def _check_port(inst: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= 65535:
+        raise SettingsError(f"bot.{attribute.name} must be a port number from 0 to 65535 (0: any free port), "
+                            f"got {value!r}")
 
 
 @attrs.frozen(slots=True)
@@ -80,13 +107,13 @@ class BotSettings:
         SettingsError: from the constructor when a value is out of range.
     """
 
-    appid: str = ""
+    appid: str = attrs.field(default="", converter=_to_id, validator=_check_text)
     """The bot's AppID from the QQ Open Platform console (q.qq.com)."""
 
-    secret: str = attrs.field(default="", repr=_redact)
+    secret: str = attrs.field(default="", repr=_redact, validator=_check_text)
     """The bot's AppSecret; used to fetch access tokens and to sign webhook answers. Keep it private."""
 
-    token: str = attrs.field(default="", repr=_redact)
+    token: str = attrs.field(default="", repr=_redact, validator=_check_text)
     """Optional legacy bot token (the old "Bot appid.token" scheme); empty to use the AppSecret."""
 
     environment: str = attrs.field(
@@ -94,13 +121,13 @@ class BotSettings:
     )
     """Which platform to talk to: "production", "sandbox", or "custom" (then api_url is required)."""
 
-    api_url: str = ""
+    api_url: str = attrs.field(default="", validator=_check_text)
     """OpenAPI base URL; empty for the environment's default (custom: e.g. the local emulator)."""
 
-    token_url: str = ""
+    token_url: str = attrs.field(default="", validator=_check_text)
     """Access-token endpoint URL; empty for https://bots.qq.com/app/getAppAccessToken."""
 
-    sandbox_api_url: str = ENVIRONMENTS["sandbox"]
+    sandbox_api_url: str = attrs.field(default=ENVIRONMENTS["sandbox"], validator=_check_text)
     """OpenAPI base URL used when environment is "sandbox"."""
 
     transport: str = attrs.field(default="websocket", validator=_check_choice("websocket", "webhook"))
@@ -115,19 +142,19 @@ class BotSettings:
     admins: tuple[str, ...] = attrs.field(default=(), converter=_to_str_tuple)
     """Bot-admin user ids / openids; they pass admin-only commands in every scene (groups, C2C)."""
 
-    session_store: str = "sessions.sqlite3"
+    session_store: str = attrs.field(default="sessions.sqlite3", validator=_check_text)
     """SQLite file that persists sessions; ":memory:" keeps them in memory only."""
 
-    webhook_host: str = "127.0.0.1"
+    webhook_host: str = attrs.field(default="127.0.0.1", validator=_check_text)
     """Address the webhook receiver listens on (transport = "webhook")."""
 
-    webhook_port: int = 8080
+    webhook_port: int = attrs.field(default=8080, validator=_check_port)
     """Port the webhook receiver listens on (the platform allows 80, 443, 8080, 8443)."""
 
-    webhook_path: str = "/qqbot"
+    webhook_path: str = attrs.field(default="/qqbot", validator=_check_text)
     """URL path of the webhook receiver."""
 
-    command_prefix: str = "/"
+    command_prefix: str = attrs.field(default="/", validator=_check_text)
     """Optional prefix before a command word ("/hello" and "hello" both match); empty to disable."""
 
     max_concurrent_handlers: int = attrs.field(default=64, validator=_check_positive)
@@ -208,7 +235,14 @@ def load_settings(path: str | os.PathLike[str], *, env: dict[str, str] | None = 
     """
     p = Path(path)
     try:
-        data = tomllib.loads(p.read_text(encoding="utf-8"))
+        text = p.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise FileNotFoundError(f"{p}: no such config file; create one with 'qgactor init' or pass the "
+                                "path of an existing qgactor.toml") from None
+    except UnicodeDecodeError as exc:
+        raise SettingsError(f"{p}: not UTF-8 text ({exc.reason} at byte {exc.start}); save it as UTF-8") from None
+    try:
+        data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise SettingsError(f"{p}: not valid TOML: {exc}") from None
     table = data.get("bot")

@@ -66,6 +66,10 @@ def test_load_settings(tmp_path: Path) -> None:
         ("[other]\n", "no \\[bot\\] table"),
         ('[bot]\nappid = "1"\nsecrte = "x"\n', "unknown bot setting\\(s\\) secrte"),
         ("[bot]\nshards = -2\n", "shards must be"),
+        ("[bot]\nadmins = 5\n", "bot.admins must be a list"),
+        ('[bot]\nwebhook_port = "eighty"\n', "bot.webhook_port must be a port number"),
+        ("[bot]\nsession_store = 3\n", "bot.session_store must be a string"),
+        ("[bot]\nsecret = 987654321\n", "bot.secret must be a string .* got int \\(value hidden\\)"),
     ],
 )
 def test_load_settings_errors(tmp_path: Path, text: str, fragment: str) -> None:
@@ -74,3 +78,15 @@ def test_load_settings_errors(tmp_path: Path, text: str, fragment: str) -> None:
     with pytest.raises(SettingsError, match=fragment) as info:
         load_settings(p, env={})
     assert str(p) in str(info.value)
+    assert "987654321" not in str(info.value)  # a secret is never echoed
+
+
+def test_load_settings_numeric_appid_missing_file_and_bad_encoding(tmp_path: Path) -> None:
+    p = tmp_path / "qgactor.toml"
+    p.write_text('[bot]\nappid = 102000001\nsecret = "s"\n', encoding="utf-8")
+    assert load_settings(p, env={}).appid == "102000001"  # AppIDs are numbers: accept them unquoted
+    with pytest.raises(FileNotFoundError, match="missing.toml: no such config file; create one"):
+        load_settings(tmp_path / "missing.toml")
+    p.write_bytes(b"[bot]\nappid = '\xff'\n")
+    with pytest.raises(SettingsError, match="not UTF-8"):
+        load_settings(p, env={})
