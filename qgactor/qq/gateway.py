@@ -96,6 +96,7 @@ class GatewayMachine:
         self._refresh_token = False
         self._planned_resume: bool | None = None
         self._planned_reason = ""
+        self._seq_before: int | None = None  # seq before the last dispatch frame
 
     # ----------------------------------------------------------------- introspection
     @property
@@ -245,6 +246,18 @@ class GatewayMachine:
         self.state = GatewayState.STOPPED
         return [self.fatal]
 
+    def undelivered(self, dispatch: Dispatch) -> list[GatewayOutput]:
+        """The wrapper could not hand ``dispatch``, the last :class:`Dispatch` it got, to the
+        application (it was stopped while waiting for the dispatcher): forget it, so that the
+        next Resume asks the platform to replay it and the replay is not taken for a duplicate.
+        Ignored for any other dispatch. Returns no outputs; never raises."""
+        if dispatch.seq is None or dispatch.seq != self.seq:
+            return []
+        self.seq = self._seq_before
+        self._dedup.forget(dispatch.name, dispatch.data, dispatch.seq, dispatch.event_id)
+        self.stats.dispatched -= 1
+        return []
+
     def stop(self, message: str) -> list[GatewayOutput]:
         """The wrapper gives up for a reason outside the wire (e.g. rejected credentials).
 
@@ -286,6 +299,7 @@ class GatewayMachine:
         if state is GatewayState.CLOSING and name in ("READY", "RESUMED"):
             return [self._bad(f"{name} while closing this connection; ignored", raw)]
         out: list[GatewayOutput] = []
+        self._seq_before = self.seq
         if name == "READY":
             d = env.d
             sid = d.get("session_id") if isinstance(d, dict) else None

@@ -314,3 +314,20 @@ def test_unacked_heartbeat_is_not_a_zombie_while_reading_is_blocked() -> None:
     assert sent(m.tick(1.0)) == [{"op": 1, "d": 1}]
     assert sent(m.tick(2.0, acks_readable=False)) == [{"op": 1, "d": 1}]  # still beating
     assert of(m.tick(3.0), CloseConnection)
+
+
+def test_an_undelivered_dispatch_is_replayed_on_resume_not_suppressed() -> None:
+    m = machine()
+    live(m)  # READY s=1
+    d2 = of(m.receive(msg(2), 0.1), Dispatch)[0]
+    d3 = of(m.receive(msg(3), 0.2), Dispatch)[0]
+    assert m.undelivered(d2) == [] and m.seq == 3  # not the last dispatch: ignored
+    assert m.undelivered(d3) == [] and m.seq == 2 and m.stats.dispatched == 2
+    m.connection_closed(None, 0.3)  # the wrapper was stopped while handing d3 over
+    m.connection_opened(1.0)
+    m.receive(hello(), 1.0)
+    assert sent(m.token_available("QQBot x"))[0]["d"]["seq"] == 2  # resume asks for d3 again
+    m.receive(frame(0, "", t="RESUMED"), 1.0)
+    assert of(m.receive(msg(3), 1.1), Dispatch)[0].event_id == d3.event_id  # the replay
+    assert of(m.receive(msg(3), 1.2), Duplicate)  # delivered now: later copies are duplicates
+    assert m.seq == 3 and m.stats.dispatched == 4  # READY, m2, RESUMED, m3

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 import trio
 
-from gw_helpers import gateway_env
+from gw_helpers import FAST, gateway_env
 from qgactor.bot.inbound import InboundEvent
 from qgactor.emulator import open_emulator
 from qgactor.runtime import Actor, Mailbox, Overflow
@@ -121,3 +121,30 @@ async def test_no_secret_or_token_in_logs_reprs_or_status(caplog: pytest.LogCapt
     assert len(texts) > 10
     for text in texts + shown:
         assert secret not in text and token not in text and first not in text, text
+
+
+async def test_an_event_held_by_a_stopped_reader_is_replayed_when_the_gateway_resumes() -> None:
+    from qgactor.bot.gateway import gateway_spec
+
+    gate, holding, seen = trio.Event(), trio.Event(), []
+    async with gateway_env() as env:
+        sink = await env.system.spawn(GatedSink, gate, seen, holding, name="gated",
+                                      mailbox=Mailbox(capacity=1, overflow=Overflow.BACKPRESSURE))
+        spec = gateway_spec(api=env.api, token_source=env.tokens, intents=1 << 30, shards=1, sink=sink,
+                            options=FAST)
+        ref = await env.system.spawn(spec)
+        await env.wait_status(lambda s: s["connected"] == 1)
+        sent = [await env.emu.control.send_message("guild", f"m{i}") for i in range(4)]
+        with trio.fail_after(5):
+            await holding.wait()
+        await env.wait_status(lambda s: s["shards"][0]["reading_blocked"])
+        await env.system.stop(ref)  # m0 in the sink, m1 in its mailbox, m2 in the reader's hands
+        gate.set()
+        ref = await env.system.spawn(spec)  # same spec, same session: it resumes
+        st = await env.wait_status(lambda s: s["connected"] == 1 and s["shards"][0]["resumes"] == 1)
+        assert st["shards"][0]["identifies"] == 1
+        want = [s["event_id"] for s in sent]
+        with trio.fail_after(5):
+            while [e.event_id for e in seen if e.name == "AT_MESSAGE_CREATE"] != want:
+                assert len(seen) < 20, [e.event_id for e in seen]
+                await trio.sleep(0.01)

@@ -208,6 +208,9 @@ class ConnectionActor(Actor):
                 link.reading_blocked = True
                 try:
                     await self.sink.tell(event)
+                except BaseException:  # stopped while waiting: let the next Resume replay it
+                    link.machine.undelivered(out)
+                    raise
                 finally:
                     link.reading_blocked = False
             elif isinstance(out, SendFrame):
