@@ -190,23 +190,30 @@ class ConversationManager:
     Actors are started with the supervisor's ``get_or_start`` (one per key). Idle stop is done
     here by one sweeper task for all of them (:meth:`sweep`), not by a timer per actor: a
     conversation actor then costs what a plain actor costs. An actor with a waiting handler is
-    never stopped for idleness.
+    never stopped for idleness. The record of a stopped key (``known``) is forgotten after
+    ``forget_after`` seconds without activity, so a bot meeting new users for months does not
+    grow without bound.
 
     Args:
         supervisor: the ``conversations`` ``DynamicSupervisorRef``.
         idle_timeout: seconds without messages after which a conversation actor stops.
         offer_timeout: seconds to wait for a conversation actor to answer an offer.
+        forget_after: seconds without activity after which a stopped key's record is dropped.
     """
 
-    def __init__(self, supervisor: Any, *, idle_timeout: float = 300.0, offer_timeout: float = 5.0) -> None:
+    def __init__(self, supervisor: Any, *, idle_timeout: float = 300.0, offer_timeout: float = 5.0,
+                 forget_after: float = 86400.0) -> None:
         self.supervisor = supervisor
         self.idle_timeout = idle_timeout
         self.offer_timeout = offer_timeout
+        self.forget_after = forget_after
+        self._next_forget = 0.0
         self.waiting: dict[ConversationKey, Any] = {}
         self.known: dict[ConversationKey, KeyRecord] = {}
         self.live: collections.OrderedDict[ConversationKey, Any] = collections.OrderedDict()
         self.started = 0
         self.stopped_idle = 0
+        self.forgotten = 0
 
     def touch(self, key: ConversationKey) -> None:
         """Count activity on ``key`` (its actor calls this for every message)."""
@@ -240,13 +247,29 @@ class ConversationManager:
         self.stopped_idle += stopped
         return stopped
 
+    def forget_stale(self) -> int:
+        """Drop the records of keys without an actor and inactive for ``forget_after`` seconds;
+        return how many were dropped (one pass over ``known``)."""
+        cutoff = trio.current_time() - self.forget_after
+        live = self.live
+        stale = [key for key, rec in self.known.items() if rec.last_active < cutoff and key not in live]
+        for key in stale:
+            del self.known[key]
+        self.forgotten += len(stale)
+        return len(stale)
+
     async def sweep(self, *, task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED) -> None:
         """Stop idle conversation actors until cancelled (every quarter of ``idle_timeout``, at
-        least every second; a sweep with nothing to stop costs O(1))."""
+        least every second; a sweep with nothing to stop costs O(1)); forget stale key records
+        every quarter of ``forget_after``."""
         task_status.started()
         while True:
             await trio.sleep(min(1.0, max(0.01, self.idle_timeout / 4)))
             await self.stop_idle()
+            now = trio.current_time()
+            if now >= self._next_forget:
+                self._next_forget = now + self.forget_after / 4
+                self.forget_stale()
 
     def _record(self, key: ConversationKey) -> KeyRecord:
         rec = self.known.get(key)
@@ -320,6 +343,7 @@ class ConversationManager:
         return told
 
     def stats(self) -> dict[str, int]:
-        """Counters: known keys, live actors, keys waiting now, actors started/stopped idle."""
+        """Counters: known keys, live actors, keys waiting now, actors started/stopped idle,
+        key records forgotten."""
         return {"known": len(self.known), "live": len(self.live), "waiting": len(self.waiting),
-                "started": self.started, "stopped_idle": self.stopped_idle}
+                "started": self.started, "stopped_idle": self.stopped_idle, "forgotten": self.forgotten}

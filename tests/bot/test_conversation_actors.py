@@ -98,3 +98,45 @@ async def test_cancelled_handler_withdraws_its_waiter(autojump_clock) -> None:
         await trio.sleep(1)
         assert manager.waiting == {}
         assert await manager.offer(core.parse(c2c("U1", "later", "m3"))) is False
+
+
+async def test_records_of_stopped_keys_are_forgotten_after_forget_after(autojump_clock) -> None:
+    async with open_actor_nursery(name="t") as system:
+        services, sup, core = await setup(system)
+        manager = services.conversations
+        manager.forget_after = 1000
+        async with trio.open_nursery() as sweeper:
+            await start_sweeper(sweeper, services)
+            await manager.actor_for(("c2c", "OLD", "OLD"))
+            await trio.sleep(600)
+            await manager.actor_for(("c2c", "NEW", "NEW"))
+            keep = await manager.actor_for(("c2c", "KEEP", "KEEP"))
+            await trio.sleep(500)
+            # OLD: stopped and quiet for 1100 s -> forgotten; NEW: stopped 500 s ago -> kept
+            assert set(manager.known) == {("c2c", "NEW", "NEW"), ("c2c", "KEEP", "KEEP")}
+            await trio.sleep(1500)
+            assert manager.known == {} and manager.stats()["forgotten"] == 3
+            # a forgotten key simply starts again
+            again = await manager.actor_for(("c2c", "KEEP", "KEEP"))
+            assert again.alive and not keep.alive and ("c2c", "KEEP", "KEEP") in manager.known
+            sweeper.cancel_scope.cancel()
+
+
+async def test_a_key_with_a_live_actor_is_never_forgotten(autojump_clock) -> None:
+    async with open_actor_nursery(name="t") as system:
+        services, sup, core = await setup(system)
+        manager = services.conversations
+        manager.forget_after = 100
+        origin = core.parse(c2c("U1", "start", "m0"))
+
+        async def dialog():
+            async with origin.conversation(timeout=10_000) as conv:
+                await conv.wait_for()
+
+        async with trio.open_nursery() as n:
+            await start_sweeper(n, services)
+            n.start_soon(dialog)
+            await trio.sleep(1000)  # waiting: its actor stays, so does its record
+            assert ("c2c", "U1", "U1") in manager.known and manager.forgotten == 0
+            assert await manager.offer(core.parse(c2c("U1", "late answer", "m1"))) is True
+            n.cancel_scope.cancel()
