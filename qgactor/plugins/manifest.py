@@ -58,6 +58,17 @@ class ManifestError(ValueError):
     """A plugin manifest is malformed; the message names the file, the key and the fix."""
 
 
+def _requirements(value: Any) -> tuple[Any, ...]:
+    """``requirements`` as a tuple; a single string is one requirement, not its characters."""
+    if isinstance(value, str):
+        return (value,)
+    try:
+        return tuple(value)
+    except TypeError:
+        raise ManifestError(f"requirements must be a list of strings such as [\"httpx>=0.27\"], "
+                            f"not {type(value).__name__} {value!r}") from None
+
+
 def _check_name(name: str) -> None:
     if not name.isidentifier() or name.startswith("_"):
         raise ManifestError(
@@ -89,11 +100,23 @@ class Manifest:
     description: str = ""
     author: str = ""
     dependencies: dict[str, str] = attrs.field(factory=dict)
-    requirements: tuple[str, ...] = attrs.field(default=(), converter=tuple)
+    requirements: tuple[str, ...] = attrs.field(default=(), converter=_requirements)
     allow_hot_reload: bool = True
     min_qgactor_version: str | None = None
 
     def __attrs_post_init__(self) -> None:
+        for key in ("name", "version", "description", "author", "min_qgactor_version"):
+            value = getattr(self, key)
+            if not isinstance(value, str) and not (key == "min_qgactor_version" and value is None):
+                example = {"name": "weather", "version": "1.0.0", "description": "what it does",
+                           "author": "you", "min_qgactor_version": "0.1"}[key]
+                raise ManifestError(
+                    f"{key} must be a string in quotes (e.g. {key} = \"{example}\"), "
+                    f"not {type(value).__name__} {value!r}")
+        for req in self.requirements:
+            if not isinstance(req, str):
+                raise ManifestError(f"requirements must be a list of strings such as "
+                                    f"[\"httpx>=0.27\"], not containing {req!r}")
         if self.name:
             _check_name(self.name)
         try:
@@ -106,6 +129,9 @@ class Manifest:
             raise ManifestError("dependencies must be a table {plugin_name = 'specifier'}")
         for dep, spec in self.dependencies.items():
             _check_name(dep)
+            if not isinstance(spec, str):
+                raise ManifestError(f"dependency {dep!r}: the specifier must be a string such "
+                                    f"as \">=1.0\" (or \"\" for any version), not {spec!r}")
             try:
                 SpecifierSet(spec)
             except (InvalidSpecifier, TypeError):

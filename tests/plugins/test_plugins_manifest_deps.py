@@ -51,6 +51,12 @@ def test_manifest_from_toml_and_literal(tmp_path: Path) -> None:
         ("__plugin__ = Manifest(colour='red')", "unknown manifest key"),
         ("__plugin__ = Manifest(name='other')", "differs from the plugin's file name"),
         ("__plugin__ = Manifest(version=VERSION)", "must be a literal"),
+        # wrong types are reported, not crashes (TOML manifests make these easy to write)
+        ("__plugin__ = Manifest(name=3)", "name must be a string"),
+        ("__plugin__ = Manifest(version=1.0)", "version must be a string"),
+        ("__plugin__ = Manifest(dependencies={'hello': 1})", "specifier must be a string"),
+        ("__plugin__ = Manifest(requirements=[3])", "list of strings"),
+        ("__plugin__ = Manifest(requirements=3)", "list of strings"),
     ],
 )
 def test_bad_manifests_name_file_and_problem(tmp_path: Path, body: str, needle: str) -> None:
@@ -135,3 +141,9 @@ def test_real_installed_packages_checked_with_importlib_metadata() -> None:
     ms = {"p": M(name="p", requirements=["trio>=0.1", "definitely-not-installed-xyz"])}
     plan = plan_load(ms, qgactor_version="0.1.0")
     assert [p.kind for p in plan.skipped["p"]] == ["missing_package"]
+
+
+def test_a_single_requirement_string_is_one_requirement(tmp_path: Path) -> None:
+    p = tmp_path / "one.py"
+    p.write_text("__plugin__ = Manifest(requirements='httpx>=0.1')\n")
+    assert read_manifest(p).requirements == ("httpx>=0.1",)  # not its characters
