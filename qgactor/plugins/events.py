@@ -11,19 +11,32 @@
 * **Observers** never block the emitter: they are queued (bounded; overflow is counted and
   logged, never waited on) and run by the bus's own task (:meth:`EventBus.run`), each bounded
   in time.
+
+The declarations and the event object live in :mod:`qgactor.plugins.event_specs`, the
+subscriptions and their ordering in :mod:`qgactor.plugins.subscriptions`; their names are
+re-exported here.
 """
 
 from __future__ import annotations
 
-import heapq
 import itertools
 import logging
 import math
-from collections.abc import Awaitable, Callable, Iterable, Mapping
+from collections.abc import Iterable
 from typing import Any
 
-import attrs
 import trio
+
+from qgactor.plugins.event_specs import (
+    STOP,
+    BusEvent,
+    EventBusError,
+    EventFieldError,
+    EventSpec,
+    OrderingError,
+    UnknownEventError,
+)
+from qgactor.plugins.subscriptions import EmitResult, Handler, Subscription, order_handlers
 
 __all__ = [
     "EventSpec",
@@ -36,195 +49,10 @@ __all__ = [
     "UnknownEventError",
     "EventFieldError",
     "OrderingError",
+    "order_handlers",
 ]
 
 log = logging.getLogger(__name__)
-
-
-class EventBusError(Exception):
-    """Base class of event bus errors."""
-
-
-class UnknownEventError(EventBusError, LookupError):
-    """An event name was emitted or subscribed to without being declared."""
-
-
-class EventFieldError(EventBusError, TypeError):
-    """``emit`` got missing, unexpected or wrongly typed fields for an event."""
-
-
-class OrderingError(EventBusError):
-    """``before``/``after`` constraints of handlers form a cycle."""
-
-
-class _Stop:
-    __slots__ = ()
-
-    def __repr__(self) -> str:
-        return "STOP"
-
-
-STOP: Any = _Stop()
-"""Return this from a handler to stop later handlers of the same emit (observers still run)."""
-
-
-@attrs.frozen(slots=True)
-class EventSpec:
-    """The declaration of an event.
-
-    Attributes:
-        name: the event name, e.g. ``"weather.looked_up"``.
-        fields: field name → expected type (``object`` or ``typing.Any`` accepts anything;
-            a tuple of types accepts any of them).
-        doc: what the event means, for listings.
-        owner: the plugin that declared it (None for the bus or manager itself).
-    """
-
-    name: str
-    fields: Mapping[str, Any] = attrs.field(factory=dict)
-    doc: str = ""
-    owner: str | None = None
-
-    def check(self, fields: Mapping[str, Any]) -> None:
-        """Validate emitted fields; raises :class:`EventFieldError` naming the problem."""
-        missing = sorted(set(self.fields) - set(fields))
-        extra = sorted(set(fields) - set(self.fields))
-        if missing or extra:
-            parts = []
-            if missing:
-                parts.append(f"missing {', '.join(missing)}")
-            if extra:
-                parts.append(f"unexpected {', '.join(extra)}")
-            raise EventFieldError(
-                f"event {self.name!r}: {'; '.join(parts)} "
-                f"(declared fields: {', '.join(self.fields) or 'none'})"
-            )
-        for key, expected in self.fields.items():
-            if expected is object or expected is Any:
-                continue
-            if isinstance(expected, type) or (
-                isinstance(expected, tuple) and all(isinstance(t, type) for t in expected)
-            ):
-                if not isinstance(fields[key], expected):
-                    raise EventFieldError(
-                        f"event {self.name!r}: field {key!r} must be {_type_name(expected)}, "
-                        f"got {type(fields[key]).__name__}"
-                    )
-
-
-def _type_name(t: Any) -> str:
-    if isinstance(t, tuple):
-        return " or ".join(x.__name__ for x in t)
-    return getattr(t, "__name__", repr(t))
-
-
-@attrs.frozen(slots=True)
-class BusEvent:
-    """One emitted event as handlers see it: ``event.name``, ``event.fields`` and the fields
-    as attributes (``event.city``)."""
-
-    name: str
-    fields: Mapping[str, Any]
-    source: str | None = None
-
-    def __getattr__(self, key: str) -> Any:
-        try:
-            return self.fields[key]
-        except KeyError:
-            raise AttributeError(f"event {self.name!r} has no field {key!r}") from None
-
-
-Handler = Callable[[BusEvent], Awaitable[Any]]
-
-
-@attrs.frozen(slots=True, eq=False)
-class Subscription:
-    """A registered handler or observer.
-
-    Attributes:
-        event: the event name.
-        handler: ``async def handler(event: BusEvent) -> Any``.
-        name: handler name; its id is ``"owner.name"`` (or ``name`` without owner).
-        owner: the plugin it belongs to (for :meth:`EventBus.remove_owner`).
-        priority: higher runs earlier.
-        before / after: ids or owners of handlers this one must run before / after.
-        observer: True for a non-blocking observer.
-    """
-
-    event: str
-    handler: Handler
-    name: str
-    owner: str | None = None
-    priority: int = 0
-    before: tuple[str, ...] = ()
-    after: tuple[str, ...] = ()
-    observer: bool = False
-    seq: int = 0
-
-    @property
-    def id(self) -> str:
-        """``"owner.name"`` or ``name``."""
-        return f"{self.owner}.{self.name}" if self.owner else self.name
-
-    def matches(self, ref: str) -> bool:
-        """True if ``ref`` (a handler id or an owner name) designates this subscription."""
-        return ref == self.id or (self.owner is not None and ref == self.owner)
-
-
-@attrs.define(slots=True)
-class EmitResult:
-    """What happened during one emit.
-
-    Attributes:
-        handled: ids of the handlers that ran, in order.
-        stopped_by: the id of the handler that returned STOP, if any.
-        errors: ``(handler id, exception)`` for handlers that raised or timed out.
-        observers_queued: how many observers were queued.
-        observers_dropped: how many observers were dropped because the queue was full.
-    """
-
-    handled: list[str] = attrs.field(factory=list)
-    stopped_by: str | None = None
-    errors: list[tuple[str, BaseException]] = attrs.field(factory=list)
-    observers_queued: int = 0
-    observers_dropped: int = 0
-
-
-def order_handlers(subs: Iterable[Subscription]) -> list[Subscription]:
-    """Order handlers: constraints first, then priority (high first), then registration.
-
-    Raises:
-        OrderingError: the before/after constraints contain a cycle (named in the message).
-    """
-    subs = list(subs)
-    edges: dict[int, set[int]] = {i: set() for i in range(len(subs))}  # i runs before j
-    for i, s in enumerate(subs):
-        for j, t in enumerate(subs):
-            if i == j:
-                continue
-            if any(t.matches(r) for r in s.before) or any(s.matches(r) for r in t.after):
-                edges[i].add(j)
-    indeg = {i: 0 for i in edges}
-    for i, outs in edges.items():
-        for j in outs:
-            indeg[j] += 1
-    heap = [(-subs[i].priority, subs[i].seq, i) for i, d in indeg.items() if d == 0]
-    heapq.heapify(heap)
-    out: list[Subscription] = []
-    while heap:
-        _, _, i = heapq.heappop(heap)
-        out.append(subs[i])
-        for j in edges[i]:
-            indeg[j] -= 1
-            if indeg[j] == 0:
-                heapq.heappush(heap, (-subs[j].priority, subs[j].seq, j))
-    if len(out) != len(subs):
-        stuck = sorted(subs[i].id for i, d in indeg.items() if d > 0)
-        raise OrderingError(
-            f"handlers {', '.join(stuck)} have before/after constraints that form a cycle; "
-            "remove one constraint"
-        )
-    return out
 
 
 class EventBus:

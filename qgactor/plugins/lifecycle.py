@@ -1,6 +1,7 @@
 """Load, activate, deactivate and crash handling of plugins (the manager's engine).
 
-The reload sequence lives in :mod:`qgactor.plugins.reloading`.
+Building a version (import, config, instance) lives in :mod:`qgactor.plugins.versions`, the
+reload sequence in :mod:`qgactor.plugins.reloading`.
 """
 
 from __future__ import annotations
@@ -11,13 +12,13 @@ from typing import TYPE_CHECKING, Any
 import attrs
 import trio
 
-from qgactor.config import ConfigError, ConfigFile
 from qgactor.plugins.components import register_version, unregister
 from qgactor.plugins.events import UnknownEventError
 from qgactor.plugins.info import ReloadResult
-from qgactor.plugins.loader import PluginImportError, classes_defined_in, discover
-from qgactor.plugins.plugin import Plugin, PluginContext, PluginDefinitionError
+from qgactor.plugins.loader import discover
+from qgactor.plugins.plugin import Plugin
 from qgactor.plugins.slot import PluginSlot, PluginState, Version
+from qgactor.plugins.versions import PluginLoadError, build_version, load_plugin_config
 from qgactor.plugins.worker import PluginWorker, WorkerLane, call_maybe_sync
 from qgactor.runtime import ChildSpec, Down, Restart, Strategy, Supervisor
 
@@ -28,10 +29,6 @@ if TYPE_CHECKING:
 __all__ = ["Lifecycle", "PluginLoadError"]
 
 log = logging.getLogger(__name__)
-
-
-class PluginLoadError(Exception):
-    """A plugin could not be imported, configured, instantiated, registered or loaded."""
 
 
 class Lifecycle:
@@ -46,69 +43,18 @@ class Lifecycle:
 
     # -- prepare ---------------------------------------------------------------------------
     def load_config(self, slot: PluginSlot, cls: type[Plugin]) -> Any:
-        """Load (creating it with comments on first use) the plugin's TOML config."""
-        if cls.Config is None:
-            self.config_digests.pop(slot.name, None)
-            return None
-        path = self.m.config_dir / f"{slot.name}.toml"
-        try:
-            loaded = ConfigFile(cls.Config, path).load(create=True)
-        except (ConfigError, OSError) as exc:
-            raise PluginLoadError(f"config {path}: {exc}") from exc
-        self.config_digests[slot.name] = loaded.digest
-        return loaded.value
+        """Load (creating it with comments on first use) the plugin's TOML config; see
+        :func:`qgactor.plugins.versions.load_plugin_config`."""
+        return load_plugin_config(self, slot, cls)
 
     def prepare(self, slot: PluginSlot, *, reuse: Version | None = None) -> Version:
-        """Import (unless reusing an old version's class) and instantiate a plugin.
+        """Import (unless reusing an old version's class) and instantiate a plugin; see
+        :func:`qgactor.plugins.versions.build_version`.
 
         Raises:
-            PluginLoadError: what failed, with the cause chained. Partially imported modules
-                are purged.
+            PluginLoadError: what failed, with the cause chained.
         """
-        from qgactor.plugins.manager import source_digest
-
-        name = slot.name
-        imp = self.m.importer
-        if reuse is None:
-            imp.set_source(slot.source)
-            try:
-                imp.import_plugin(name)
-            except PluginImportError as exc:
-                raise PluginLoadError(str(exc)) from exc.__cause__
-            modules = imp.modules_of(name)
-            classes = classes_defined_in(modules, Plugin)
-            if len(classes) != 1:
-                imp.purge(name)
-                found = ", ".join(c.__name__ for c in classes) or "none"
-                raise PluginLoadError(
-                    f"plugin {name!r} must define exactly one Plugin subclass in its own "
-                    f"module(s); found {found}"
-                )
-            cls = classes[0]
-            self.code_digests[name] = source_digest(slot.source)
-        else:
-            cls, modules = reuse.cls, reuse.modules
-        try:
-            cls.check_definition()
-            config = self.load_config(slot, cls)
-            instance = cls()
-        except PluginLoadError:
-            if reuse is None:
-                imp.purge(name)
-            raise
-        except (PluginDefinitionError, Exception) as exc:
-            if reuse is None:
-                imp.purge(name)
-            raise PluginLoadError(f"plugin {name!r}: {type(exc).__name__}: {exc}") from exc
-        ctx = PluginContext(
-            name=name, manifest=slot.manifest, config=config, bot=self.m.bot, bus=self.m.bus,
-            cache=self.m.cache.namespace(name, max_entries=cls.cache_size),
-            manager=self.m, log=logging.getLogger(f"qgactor.plugins.{name}"),
-        )
-        instance._bind(ctx)
-        from qgactor.plugins.components import build_table
-
-        return Version(cls, instance, dict(modules), build_table(instance), ctx)
+        return build_version(self, slot, reuse=reuse)
 
     def register(self, slot: PluginSlot, version: Version) -> None:
         """Swap the slot's registrations to ``version``; raises PluginLoadError."""
