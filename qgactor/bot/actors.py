@@ -14,6 +14,7 @@ from qgactor.bot.registry import Job
 from qgactor.bot.scheduler import Scheduler
 from qgactor.bot.services import BotServices
 from qgactor.bot.sessions import SessionManager
+from qgactor.bot.slots import HandlerSlot, current_slot
 from qgactor.runtime import Actor, ExitReason
 
 __all__ = ["TokenActor", "SessionsActor", "DispatcherActor", "SchedulerActor"]
@@ -72,7 +73,8 @@ class DispatcherActor(Actor):
     """Turns each :class:`InboundEvent` into a task running the dispatch chain.
 
     At most ``max_concurrent`` events are processed at once; when all slots are busy,
-    ``receive`` waits, the (backpressure) mailbox fills, and the transports slow down.
+    ``receive`` waits, the (backpressure) mailbox fills, and the transports slow down. A
+    handler waiting for a user in a conversation does not count (``qgactor.bot.slots``).
     ``ask("status")`` answers the dispatcher's counters.
 
     Stopping is graceful for the events in flight: their handlers get ``grace`` seconds to
@@ -109,9 +111,10 @@ class DispatcherActor(Actor):
 
     async def receive(self, msg: Any) -> Any:
         if isinstance(msg, InboundEvent):
-            await self.slots.acquire()
+            slot = HandlerSlot(self.slots)
+            await slot.acquire()
             self.in_flight += 1
-            self.ctx.start_soon(self._one, msg)
+            self.ctx.start_soon(self._one, msg, slot)
             return None
         if msg == "status":
             stats = self.core.stats
@@ -127,7 +130,8 @@ class DispatcherActor(Actor):
         log.warning("dispatcher ignored an unknown message %r", type(msg).__name__)
         return None
 
-    async def _one(self, event: InboundEvent) -> None:
+    async def _one(self, event: InboundEvent, slot: HandlerSlot) -> None:
+        current_slot.set(slot)  # a handler waiting in a conversation steps out of it
         # shielded: stopping the actor does not cut the handlers off; _drain_on_stop gives them
         # a deadline instead
         with trio.CancelScope(shield=True) as scope:
@@ -142,7 +146,7 @@ class DispatcherActor(Actor):
             finally:
                 self._scopes.discard(scope)
                 self.in_flight -= 1
-                self.slots.release()
+                slot.release()
         if scope.cancelled_caught:
             log.warning("dispatching %s %s: cancelled after the %.1f s shutdown grace period",
                         event.name, event.event_id, self.grace)

@@ -20,6 +20,7 @@ from qgactor.bot.conversations import (
     Waiter,
     withdraw_waiter,
 )
+from qgactor.bot.slots import waiting_outside_slot
 
 if TYPE_CHECKING:
     from qgactor.bot.context import MessageContext
@@ -103,8 +104,9 @@ class Conversation:
 
     async def _await(self, waiter: Waiter, ref: Any, limit: float) -> "MessageContext":
         try:
-            with trio.move_on_after(limit):
-                await waiter.event.wait()
+            async with waiting_outside_slot():
+                with trio.move_on_after(limit):
+                    await waiter.event.wait()
         finally:
             # timed out, or the handler was cancelled: withdraw the waiter so that the next
             # message is not taken by a waiter nobody listens to

@@ -76,9 +76,12 @@ async def test_interleaved_users_never_cross_and_take_messages_first() -> None:
             await process(bot, emu, "guild", "/hello", user=ALICE)
             assert results["hello"] == ["144115218181000001"]
             # a group conversation open to anyone in the place
+            before = bot.dispatch_core.stats.completed
             await c.send_message("group", "/poll", user=ALICE)
             await c.wait_for_reply(timeout=5, scene="group", contains="anyone?")
             await process(bot, emu, "group", "me!", user=CAROL)
+            with trio.fail_after(5):  # the /poll handler itself finishes after taking the answer
+                await bot.dispatch_core.wait_completed(before + 2)
             assert results["poll"] == "E4F4AEA33253A2797FB897C50B81D7EF"
             assert bot.dispatch_core.stats.conversation_deliveries == 3
 
@@ -116,3 +119,25 @@ async def test_timeout_reply_crash_isolation_and_sync_dialogs(caplog) -> None:
             last = await c.send_message("group", "2", user=BOB)
             r = await c.wait_for_reply(last["message_id"], timeout=5)
             assert r["content"] == "1+2"
+
+
+async def test_waiting_conversations_do_not_hold_dispatcher_slots() -> None:
+    # two handler slots, both users' handlers wait in a conversation: their answers (and a
+    # third user's command) must still get through instead of waiting for a free slot forever
+    results: dict = {}
+    async with open_emulator() as emu:
+        async with running(emu, lambda b: setup(b, results), max_concurrent_handlers=2) as bot:
+            c = emu.control
+            for user in (ALICE, BOB):
+                sent = await c.send_message("guild", "/guess", user=user)
+                await c.wait_for_reply(sent["message_id"], timeout=5)
+            with trio.fail_after(5):
+                while len(bot.services.conversations.waiting) < 2:
+                    await trio.sleep(0.01)
+            await process(bot, emu, "guild", "/hello", user=CAROL)
+            assert results["hello"] == ["144115218181000003"]
+            for user, number in ((ALICE, "3"), (BOB, "4")):
+                sent = await c.send_message("guild", number, user=user)
+                reply = await c.wait_for_reply(sent["message_id"], timeout=5)
+                assert reply["content"] == f"you picked {number}"
+            assert bot.services.conversations.waiting == {}
