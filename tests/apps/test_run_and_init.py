@@ -61,9 +61,20 @@ def test_init_creates_a_project_whose_test_passes(qgactor, tmp_path: Path) -> No
 
 
 def test_the_repository_reminder_is_the_init_template() -> None:
-    from qgactor.cli.templates import REMINDER_ACTOR
+    """One source serves both: init copies the packaged module, the repository imports it."""
+    import importlib.util
 
-    assert (REPO / "actors" / "reminder.py").read_text(encoding="utf-8") == REMINDER_ACTOR
+    from qgactor.cli.examples import reminder
+    from qgactor.cli.templates import PROJECT_FILES, REMINDER_ACTOR
+
+    assert Path(reminder.__file__).read_text(encoding="utf-8") == REMINDER_ACTOR
+    assert PROJECT_FILES["actors/reminder.py"] == REMINDER_ACTOR
+    assert "class Reminder(Actor)" in REMINDER_ACTOR
+    spec = importlib.util.spec_from_file_location("repo_actors_reminder", REPO / "actors" / "reminder.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    assert module.Reminder is reminder.Reminder
 
 
 def test_bad_configs_exit_3_with_file_key_and_line(qgactor, capsys, tmp_path: Path) -> None:
