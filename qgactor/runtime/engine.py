@@ -2,8 +2,9 @@
 children spawned with ``ctx.spawn``.
 
 It owns an ordered set of child slots (start order), receives their exit reports, decides
-restarts (restart type, strategy, intensity, backoff) and stops children in reverse start order.
-Decisions are made by one manager coroutine per engine (``manage``), so they are serialised.
+restarts (restart type, strategy, intensity, backoff); stopping children in reverse start order
+is inherited from :mod:`qgactor.runtime.stopping`. Decisions are made by one manager coroutine
+per engine (``manage``), so they are serialised.
 """
 
 from __future__ import annotations
@@ -17,13 +18,12 @@ from typing import TYPE_CHECKING, Any
 import trio
 from trio.lowlevel import Abort, Task, current_task, reschedule, wait_task_rescheduled
 
-from qgactor.runtime.actor import Actor
 from qgactor.runtime.errors import ActorDead, DuplicateName, RestartIntensityExceeded, TooManyChildren
-from qgactor.runtime.incarnation import request_stop, start_incarnation
+from qgactor.runtime.incarnation import start_incarnation
 from qgactor.runtime.messages import ExitReason
-from qgactor.runtime.monitors import notify_down
 from qgactor.runtime.ref import DEAD, EXITED, RESTARTING, RUNNING, STARTING, STOPPING, ActorRef
 from qgactor.runtime.spec import Backoff, ChildSpec, Restart, Strategy, build_spec
+from qgactor.runtime.stopping import ChildStopping
 
 if TYPE_CHECKING:
     from qgactor.runtime.system import ActorNursery
@@ -35,8 +35,12 @@ log = logging.getLogger("qgactor.runtime")
 _SHUTDOWN = ExitReason.shutdown()
 
 
-class Supervision:
-    """Children of one supervisor plus its restart policy. Internal; see ``Supervisor``."""
+class Supervision(ChildStopping):
+    """Children of one supervisor plus its restart policy. Internal; see ``Supervisor``.
+
+    Stopping children (graceful stop, timeouts, release) is inherited from
+    :class:`~qgactor.runtime.stopping.ChildStopping`.
+    """
 
     def __init__(
         self,
@@ -251,192 +255,3 @@ class Supervision:
         with trio.CancelScope(shield=True):  # a concurrent close() waits for us instead
             await self._stop_all()
         raise exc
-
-    # ------------------------------------------------------------ stopping
-    async def _terminate(self, ref: ActorRef) -> None:
-        """Stop the running incarnation of ``ref`` gracefully, then cancel after its timeout."""
-        if ref._state not in (STARTING, RUNNING, STOPPING):
-            return
-        if self._fast_stop(ref):
-            return
-        ref._terminating = True
-        try:
-            ev = ref._exit_event
-            if ev is None:
-                ev = ref._exit_event = trio.Event()
-            request_stop(ref)
-            timeout = ref._spec.shutdown
-            with trio.move_on_after(math.inf if timeout is None else timeout):
-                await ev.wait()
-            if not ev.is_set():
-                log.warning("actor %r did not stop within %ss; cancelling it", ref.name, timeout)
-                scope = ref._scope
-                if scope is not None:
-                    scope.cancel()
-                # on_stop is bounded by the same timeout; past that something is badly wrong
-                with trio.move_on_after(2 * (timeout or 0) + 1):
-                    await ev.wait()
-                if not ev.is_set():
-                    log.error("actor %r ignored cancellation; abandoning its task", ref.name)
-                    self._detach(ref)
-        finally:
-            ref._terminating = False
-
-    def _detach(self, ref: ActorRef) -> None:
-        """Mark the slot EXITED without waiting for its task (which then ends quietly)."""
-        ref._stopping = True
-        ref._run = None
-        ref._scope = None
-        ref._task = None
-        ref._actor = None
-        ref._ctx = None
-        ref._reason = _SHUTDOWN
-        ref._state = EXITED
-        ev = ref._exit_event
-        if ev is not None:
-            ref._exit_event = None
-            ev.set()
-
-    def _fast_stop(self, ref: ActorRef) -> bool:
-        """Stop an idle plain actor synchronously (no hooks to run, no task to wait for).
-
-        True if done: the slot is EXITED (not reported to ``child_exited``).
-        """
-        actor = ref._actor
-        if (
-            ref._state != RUNNING
-            or ref._helpers
-            or ref._children is not None
-            or actor is None
-            or type(actor).on_stop is not Actor.on_stop
-        ):
-            return False
-        if ref._hib:
-            ref._hib = False
-        else:
-            g = ref._getter
-            if g is None:
-                return False
-            ref._getter = None
-            reschedule(g)  # its loop sees the token change and the task ends quietly
-        self._detach(ref)
-        return True
-
-    async def stop_child(self, ref: ActorRef) -> None:
-        """Stop ``ref`` for good (graceful, then cancelled after its shutdown timeout).
-
-        Called from the actor's own task (an actor stopping itself for good), it returns at once
-        and the actor ends after its current message, without restart.
-        """
-        if ref._task is not None and ref._task is current_task():
-            ref._doomed = True
-            request_stop(ref)
-            await trio.lowlevel.checkpoint()
-            return
-        async with self._lock:
-            await self._stop_for_good(ref)
-
-    async def _stop_for_good(self, ref: ActorRef) -> None:
-        if ref._state == DEAD or ref not in self.children:
-            return
-        self._pending.pop(ref, None)
-        if ref._state in (RESTARTING, EXITED):
-            self._remove(ref, ref._reason or _SHUTDOWN)
-        elif self._fast_stop(ref):
-            self._remove(ref, _SHUTDOWN)
-        else:
-            await self._terminate(ref)
-            self._remove(ref, ref._reason or _SHUTDOWN)
-
-    async def _stop_all(self) -> None:
-        if self.concurrent_stop:
-            await self._stop_all_concurrently()
-            return
-        n = 0
-        for ref in reversed(list(self.children)):
-            await self._stop_for_good(ref)
-            n += 1
-            if n % 2048 == 0:
-                await trio.lowlevel.cancel_shielded_checkpoint()
-
-    async def _stop_all_concurrently(self) -> None:
-        """Dynamic children are independent (OTP simple_one_for_one): ask them all to stop (in
-        reverse start order), then wait for each up to its own shutdown timeout."""
-        t0 = trio.current_time()
-        stopping: list[ActorRef] = []
-        for ref in reversed(list(self.children)):
-            self._pending.pop(ref, None)
-            if ref._state in (RESTARTING, EXITED):
-                self._remove(ref, ref._reason or _SHUTDOWN)
-            elif self._fast_stop(ref):
-                self._remove(ref, _SHUTDOWN)
-            elif ref._state != DEAD:
-                ref._terminating = True
-                if ref._exit_event is None:
-                    ref._exit_event = trio.Event()
-                request_stop(ref)
-                stopping.append(ref)
-        for ref in stopping:
-            ev = ref._exit_event
-            timeout = ref._spec.shutdown
-            if ev is not None:
-                with trio.move_on_at(math.inf if timeout is None else t0 + timeout):
-                    await ev.wait()
-                if not ev.is_set():
-                    log.warning("actor %r did not stop within %ss; cancelling it", ref.name, timeout)
-                    if ref._scope is not None:
-                        ref._scope.cancel()
-                    with trio.move_on_after(2 * (timeout or 0) + 1):
-                        await ev.wait()
-                    if not ev.is_set():
-                        log.error("actor %r ignored cancellation; abandoning its task", ref.name)
-                        self._detach(ref)
-            ref._terminating = False
-            self._remove(ref, ref._reason or _SHUTDOWN)
-
-    async def close(self) -> None:
-        """Stop the manager and every child (reverse start order). Idempotent."""
-        self._closed = True
-        scope = self._manager_scope
-        if scope is not None and self._manager_done is not None:
-            if not self._failing:
-                scope.cancel()
-            await self._manager_done.wait()
-        async with self._lock:
-            await self._stop_all()
-
-    def abandon(self) -> None:
-        """The owner's shutdown timeout ran out while :meth:`close` was stopping the children:
-        cancel whatever still runs and release every child (names, watchers, queued asks) now.
-        Their tasks end on their own later without touching the released slots."""
-        self._closed = True
-        self._pending.clear()
-        for ref in reversed(list(self.children)):
-            if ref._scope is not None:
-                ref._scope.cancel()
-            for helper in list(ref._helpers or ()):
-                helper.cancel()
-            ref._hib = False
-            self._remove(ref, ref._reason if ref._state == EXITED and ref._reason else _SHUTDOWN)
-
-    def _remove(self, ref: ActorRef, reason: ExitReason) -> None:
-        """``ref`` is dead for good: release its name, notify watchers, fail what is queued."""
-        ref._state = DEAD
-        ref._cap = -1
-        ref._reason = reason
-        ref._actor = None
-        ref._ctx = None
-        self.children.pop(ref, None)
-        self._pending.pop(ref, None)
-        system = self.system
-        if ref._registered and system._registry.get(ref.name) is ref:
-            del system._registry[ref.name]
-        if ref._key is not None and self.keys.get(ref._key) is ref:
-            del self.keys[ref._key]
-        ref._fail_pending()
-        notify_down(ref, reason)
-        ev = ref._start_waiter
-        if ev is not None:
-            ref._start_waiter = None
-            ev.set()
-

@@ -2,7 +2,9 @@
 
 The ref *is* the child slot: it owns the mailbox and outlives every incarnation of the actor, so
 a ref stays valid across restarts and messages sent during a restart wait in the mailbox. The
-kernel's bookkeeping lives in private slots here to keep an idle actor small.
+kernel's bookkeeping lives in private slots here to keep an idle actor small. The fast paths of
+``tell``/``ask`` live here; what happens at the mailbox's edges (overflow policies, dead letters,
+failing waiters) is in the base class :class:`~qgactor.runtime.delivery.Delivery`.
 """
 
 from __future__ import annotations
@@ -10,7 +12,6 @@ from __future__ import annotations
 from collections import deque
 from typing import TYPE_CHECKING, Any
 
-import outcome
 import trio
 from trio.lowlevel import (
     Task,
@@ -21,8 +22,8 @@ from trio.lowlevel import (
     wait_task_rescheduled,
 )
 
-from qgactor.runtime.errors import ActorDead, ActorError, AskTimeout, MailboxFull
-from qgactor.runtime.messages import DeadLetter, ExitReason
+from qgactor.runtime.delivery import DEAD, Delivery
+from qgactor.runtime.messages import ExitReason
 from qgactor.runtime.requests import _Ask, _Putter
 from qgactor.runtime.spec import ChildSpec, Overflow
 
@@ -41,7 +42,7 @@ RUNNING = 1  # message loop running
 STOPPING = 2  # incarnation ending (loop left, on_stop pending)
 EXITED = 3  # incarnation ended, supervisor decision pending
 RESTARTING = 4  # waiting for the backoff delay
-DEAD = 5  # stopped for good
+# DEAD = 5: stopped for good (defined in qgactor.runtime.delivery, re-exported here)
 
 STATE_NAMES = {
     STARTING: "starting",
@@ -53,7 +54,7 @@ STATE_NAMES = {
 }
 
 
-class ActorRef:
+class ActorRef(Delivery):
     """The address of an actor: send it messages with :meth:`tell`, :meth:`tell_nowait`, :meth:`ask`.
 
     A ref stays valid while its actor restarts; it becomes dead (``alive`` is False) only when the
@@ -213,6 +214,7 @@ class ActorRef:
         if len(q) < self._cap:
             await checkpoint_if_cancelled()
             if len(q) < self._cap:
+                # _append_and_wake inlined: this is the kernel's hottest path
                 q.append(msg)
                 g = self._getter
                 if g is not None:
@@ -233,16 +235,8 @@ class ActorRef:
         :class:`ActorDead` if the actor has stopped for good. Call it from the trio thread only;
         from a worker thread use ``trio.from_thread.run_sync(ref.tell_nowait, msg)``.
         """
-        q = self._q
-        if len(q) < self._cap:
-            q.append(msg)
-            g = self._getter
-            if g is not None:
-                self._getter = None
-                reschedule(g)
-            elif self._hib:
-                self._hib = False
-                self._system._activate(self)
+        if len(self._q) < self._cap:
+            self._append_and_wake(msg)
             return True
         if self._state == DEAD:
             raise self._dead_error()
@@ -277,14 +271,7 @@ class ActorRef:
         if task is self._task:
             raise self._self_ask_error()
         req = _Ask(msg, task)
-        q.append(req)
-        g = self._getter
-        if g is not None:
-            self._getter = None
-            reschedule(g)
-        elif self._hib:
-            self._hib = False
-            self._system._activate(self)
+        self._append_and_wake(req)
         dq = self._system._ask_deadline(self, timeout, req)
         req.waiting = True
         try:
@@ -292,19 +279,6 @@ class ActorRef:
         finally:
             while dq and dq[0][1].task is None:
                 dq.popleft()
-
-    def _timeout_error(self, timeout: float) -> AskTimeout:
-        return AskTimeout(
-            f"actor {self.name!r} did not answer within {timeout:g}s "
-            f"({len(self._q)} message(s) queued); the reply, if any, will be dropped. "
-            "Raise the timeout or make the actor answer faster."
-        )
-
-    def _self_ask_error(self) -> RuntimeError:
-        return RuntimeError(
-            f"actor {self.name!r} asked itself: it would wait for its own reply forever. Handle "
-            "the message directly, or tell() it to yourself"
-        )
 
     async def _ask_slow(self, msg: Any, timeout: float | None) -> Any:
         task = current_task()
@@ -319,16 +293,8 @@ class ActorRef:
 
     # ----------------------------------------------------------------- internal
     async def _ask_wait(self, req: _Ask) -> Any:
-        q = self._q
-        if len(q) < self._cap:
-            q.append(req)
-            g = self._getter
-            if g is not None:
-                self._getter = None
-                reschedule(g)
-            elif self._hib:
-                self._hib = False
-                self._system._activate(self)
+        if len(self._q) < self._cap:
+            self._append_and_wake(req)
         else:
             await checkpoint_if_cancelled()
             await self._put_full(req, is_ask=True)
@@ -346,113 +312,3 @@ class ActorRef:
             return  # it blocked (and so yielded) until there was room
         await cancel_shielded_checkpoint()  # a sender looping on a full mailbox must yield
 
-    async def _put_full(self, item: Any, *, is_ask: bool) -> bool:
-        """Put into a full (or dead) mailbox according to the overflow policy.
-
-        Returns True if it blocked (BACKPRESSURE), False if it handled the item without
-        waiting. Raising paths yield first, so a sender retrying in a loop cannot starve others.
-        """
-        if self._state == DEAD:
-            await cancel_shielded_checkpoint()
-            raise self._dead_error()
-        ov = self._overflow
-        if ov is Overflow.BACKPRESSURE:
-            p = _Putter(current_task(), item, self)
-            if self._putters is None:
-                self._putters = deque()
-            self._putters.append(p)
-            await wait_task_rescheduled(p.abort)
-            return True
-        if ov is Overflow.DROP_OLDEST:
-            self._evict_oldest()
-            self._append_and_wake(item)
-            return False
-        if ov is Overflow.DROP_NEWEST and not is_ask:
-            self._drop(item)
-            return False
-        self._dropped += 1
-        await cancel_shielded_checkpoint()
-        raise self._full_error()
-
-    def _append_and_wake(self, item: Any) -> None:
-        self._q.append(item)
-        g = self._getter
-        if g is not None:
-            self._getter = None
-            reschedule(g)
-        elif self._hib:
-            self._hib = False
-            self._system._activate(self)
-
-    def _deliver_system(self, msg: Any) -> None:
-        """Queue a kernel message (``Down``) regardless of capacity; ignored once dead."""
-        if self._state != DEAD:
-            self._append_and_wake(msg)
-
-    def _handoff(self) -> None:
-        """After a pop: move one blocked BACKPRESSURE putter's item into the mailbox."""
-        putters = self._putters
-        while putters and len(self._q) < self._cap:
-            p = putters.popleft()
-            self._q.append(p.item)
-            reschedule(p.task)
-
-    def _evict_oldest(self) -> None:
-        q = self._q
-        if q:
-            old = q.popleft()
-            self._drop(old)
-
-    def _drop(self, item: Any) -> None:
-        self._dropped += 1
-        if type(item) is _Ask:
-            item.reply(outcome.Error(self._full_error()))
-            item = item.msg
-        self._system._dead_letter(DeadLetter(self.name, item, "dropped"))
-
-    def _full_error(self) -> MailboxFull:
-        return MailboxFull(
-            f"mailbox of actor {self.name!r} is full ({self._spec.mailbox.capacity} messages, "
-            f"overflow={self._overflow.name}); slow down the sender, raise the capacity, or pick "
-            "another overflow policy"
-        )
-
-    def _dead_error(self) -> ActorDead:
-        reason = self._reason
-        return ActorDead(
-            f"actor {self.name!r} has stopped ({reason!r}); messages to it are not delivered. "
-            "Spawn it again or look up its replacement."
-        )
-
-    def _fail_pending(self) -> None:
-        """The actor is dead for good: dead-letter queued tells, fail asks and blocked senders."""
-        q = self._q
-        system = self._system
-        while q:
-            item = q.popleft()
-            if type(item) is _Ask:
-                item.reply(outcome.Error(self._dead_error()))
-            else:
-                system._dead_letter(DeadLetter(self.name, item, "stopped"))
-        putters = self._putters
-        while putters:
-            p = putters.popleft()
-            reschedule(p.task, outcome.Error(self._dead_error()))
-
-    def _fail_inflight(self, reason: ExitReason) -> None:
-        """Record the message being handled when the incarnation ended as a dead letter."""
-        item = self._inflight
-        if item is None:
-            return
-        self._inflight = None
-        msg = item
-        if type(item) is _Ask:
-            msg = item.msg
-            if reason.error is not None:
-                err: BaseException = ActorError(self.name, reason.error)
-                err.__cause__ = reason.error
-            else:
-                err = self._dead_error()
-            item.reply(outcome.Error(err))
-        kind = "crash" if reason.is_crash else "stopped"
-        self._system._dead_letter(DeadLetter(self.name, msg, kind, reason.error))
