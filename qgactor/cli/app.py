@@ -27,7 +27,7 @@ from qgactor.cli.errors import CliError, ExitCode
 from qgactor.cli.management import new_token, serve_management
 from qgactor.cli.project import Project, write_private
 
-__all__ = ["Application", "open_application", "load_actor_class", "wait_connected"]
+__all__ = ["Application", "open_application", "load_actor_class", "wait_connected", "emulator_settings"]
 
 log = logging.getLogger(__name__)
 
@@ -91,7 +91,10 @@ def load_actor_class(project: Project, entry: ActorEntry) -> type:
     return cls
 
 
-def _emulator_settings(settings: Any, emulator: Any) -> Any:
+def emulator_settings(settings: Any, emulator: Any) -> Any:
+    """``settings`` (:class:`qgactor.bot.BotSettings`) pointed at ``emulator``: its URLs and
+    credentials, environment ``custom``, no fixed token. Used by ``qgactor run`` and the
+    testing kit."""
     return attrs.evolve(
         settings,
         appid=emulator.appid,
@@ -227,7 +230,7 @@ async def open_application(
                     hint="pick another --emulator-port (0 = any free port)",
                     code=ExitCode.UNREACHABLE,
                 ) from None
-            settings = _emulator_settings(settings, emu)
+            settings = emulator_settings(settings, emu)
             log.info("embedded emulator at %s (no credentials configured, or --emulator)", emu.base_url)
         bot = Bot(settings=settings, name="bot")
         if loaded.redact is not None:

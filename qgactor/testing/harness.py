@@ -9,6 +9,7 @@ from typing import Any, AsyncIterator
 import attrs
 import trio
 
+from qgactor.cli.app import emulator_settings
 from qgactor.testing.chat import BotChat
 
 __all__ = ["open_bot_chat", "point_at_emulator", "BotStartError"]
@@ -25,15 +26,7 @@ def point_at_emulator(bot: Any, emulator: Any) -> None:
     """
     if getattr(bot, "system", None) is not None:
         raise RuntimeError(f"{bot!r} is already running; hand the testing kit a bot that is not started")
-    bot.settings = attrs.evolve(
-        bot.settings,
-        appid=emulator.appid,
-        secret=emulator.secret,
-        token="",
-        environment="custom",
-        api_url=emulator.api_url,
-        token_url=emulator.token_url,
-    )
+    bot.settings = emulator_settings(bot.settings, emulator)
 
 
 @asynccontextmanager
