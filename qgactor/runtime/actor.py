@@ -106,6 +106,8 @@ class ActorContext:
         The children are supervised one-for-one by this actor (default intensity: 3 restarts in
         5 s); they are stopped, in reverse start order, when this incarnation ends. If they exceed
         the restart intensity this actor crashes with :class:`RestartIntensityExceeded`.
+        Raises what ``ActorNursery.spawn`` raises, and :class:`ActorDead` if this incarnation has
+        already ended.
         """
         from qgactor.runtime.tasks import linked_children
 

@@ -119,7 +119,8 @@ class ChildSpec:
     (unique per system; ``None`` gives an unregistered generated name). ``shutdown`` is the
     seconds a graceful stop may take before the actor is cancelled (``None``: wait forever, the
     default for supervisors). ``idle_timeout`` stops the actor normally after that many seconds
-    without messages.
+    without messages. Raises ``TypeError`` for a factory that is not callable and
+    ``ValueError`` for a negative ``shutdown``.
     """
 
     factory: Callable[..., Any] = attrs.field(validator=_check_factory)

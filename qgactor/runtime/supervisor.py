@@ -167,6 +167,9 @@ class DynamicSupervisorRef(ActorRef):
         stops normally after ``idle_timeout`` seconds without messages (None: never). Messages
         that arrive while it is stopping for idleness are not lost: it restarts to handle them.
         Concurrent calls with the same key get the same ref. Extra ``options`` are spawn options.
+        Raises :class:`TooManyChildren` past ``max_children``, :class:`ActorDead` if the
+        supervisor has stopped for good (or is not ready within 5 s), and ``TypeError`` for bad
+        options; a factory that fails on start counts as a crash of the child, as for ``spawn``.
         """
         eng = await self._engine()
         ref = eng.keys.get(key)

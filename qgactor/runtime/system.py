@@ -94,7 +94,8 @@ class ActorNursery:
 
         Works for any actor of this system (its own supervisor removes it; it is not restarted).
         Stopping a dead actor does nothing. An actor may stop itself for good with
-        ``await self.ctx.system.stop(self.ref)``: it ends after its current message.
+        ``await self.ctx.system.stop(self.ref)``: it ends after its current message. Never
+        raises (a child that ignores its timeout is cancelled, then abandoned with a log line).
         """
         await ref._sup.stop_child(ref)
 

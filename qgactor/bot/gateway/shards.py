@@ -99,7 +99,8 @@ class IdentifyGate:
         return f"<IdentifyGate {self.max_concurrency} per {self.period}s>"
 
     async def wait(self) -> None:
-        """Wait until one more Identify may be sent now, and count it."""
+        """Wait until one more Identify may be sent now, and count it. Raises only
+        ``trio.Cancelled`` (then nothing was counted)."""
         async with self._lock:
             while True:
                 now = trio.current_time()

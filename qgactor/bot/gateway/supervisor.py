@@ -198,6 +198,8 @@ def gateway_spec(
     receiving :class:`~qgactor.bot.inbound.InboundEvent` (the dispatcher, with a
     backpressure mailbox); ``gateway_url``: override the URL from ``/gateway/bot``;
     ``options``: :class:`GatewayOptions`. The returned spec's actor answers ``ask("status")``.
+    Building the spec never raises; the actor's start raises what :class:`GatewayActor` lists
+    (a crash, handled by the supervisor the spec is spawned under).
     """
     return ChildSpec(
         GatewayActor,
