@@ -37,9 +37,9 @@ def test_run_on_a_fresh_directory_with_piped_input(qgactor, tmp_path: Path) -> N
     assert (root / "qgactor.toml").exists(), "run must create the config on first use"
     out = result.stdout
     assert "bot> [guess " in out and "/weather" in out  # the help plugin lists every plugin
-    assert "Beijing" in out
+    assert "bot> Beijing: " in out  # a reply (the console does not echo what it sends)
     assert "now typing in group" in out
-    assert "100" in out  # the guess game asks for a number from 1 to 100
+    assert "bot> I picked a number from 1 to 100" in out  # the guess game, in the group
     assert "never sent" not in out
     assert "gateway: 1/1 shard(s) connected" in result.stderr
     assert "stopped" in result.stderr
