@@ -54,6 +54,12 @@ async def _emulator_and_chat(tmp_path: Path, state: Path) -> None:
             stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, check=False, task_status=task_status))
         info = await _wait_for_file(state, proc)
         assert state.stat().st_mode & 0o077 == 0
+        # it prints what another SDK needs: base URL, app id and secret
+        printed = b""
+        while not all(v.encode() in printed for v in (info["base_url"], info["appid"], info["secret"])):
+            chunk = await proc.stdout.receive_some()
+            assert chunk, f"the emulator closed stdout; it printed: {printed.decode()}"
+            printed += chunk
         # a plain client: token, REST, gateway Hello
         async with httpx.AsyncClient(trust_env=False) as http:
             token = (await http.post(info["token_url"], json={"appId": info["appid"], "clientSecret": info["secret"]})).json()
