@@ -61,10 +61,15 @@ class ChildStopping:
         """Stop ``ref`` for good (graceful, then cancelled after its shutdown timeout).
 
         Called from the actor's own task (an actor stopping itself for good), it returns at once
-        and the actor ends after its current message, without restart.
+        and the actor ends after its current message, without restart. Called from one of the
+        actor's ``ctx.start_soon`` tasks, it is cancelled with that task when the actor stops,
+        and the actor still ends for good.
         """
+        if ref._state == DEAD:
+            await trio.lowlevel.checkpoint()
+            return
+        ref._doomed = True  # however this call ends (e.g. cancelled), the actor is not restarted
         if ref._task is not None and ref._task is current_task():
-            ref._doomed = True
             request_stop(ref)
             await trio.lowlevel.checkpoint()
             return

@@ -146,3 +146,30 @@ async def test_actor_stops_itself_for_good_without_deadlock() -> None:
             while ref.alive:
                 await trio.sleep(0.001)
         assert an.lookup("q") is None and ref.restarts == 0 and len(stops) == 1
+
+
+async def test_actor_stopped_for_good_from_its_own_task_is_not_restarted() -> None:
+    starts: list[int] = []
+    stops: list[ExitReason] = []
+
+    class Quitter(Actor):
+        async def on_start(self) -> None:
+            starts.append(1)
+            self.ctx.start_soon(self.quit)
+
+        async def quit(self) -> None:
+            await self.ref.tell("ping")
+            # the stop cancels this very task while it waits: the actor must still end for good
+            await self.ctx.system.stop(self.ref)
+
+        async def on_stop(self, reason: ExitReason) -> None:
+            stops.append(reason)
+
+    async with open_actor_nursery() as an:
+        ref = await an.spawn(Quitter, name="q")  # PERMANENT, yet not restarted
+        with trio.fail_after(1):
+            while ref.alive:
+                await trio.sleep(0.001)
+        assert starts == [1] and ref.restarts == 0 and an.lookup("q") is None
+        assert len(stops) == 1 and stops[0].is_shutdown
+        await an.stop(ref)  # stopping a dead actor does nothing
