@@ -196,3 +196,33 @@ async def test_rejected_credentials_stop_the_bot_with_the_auth_error() -> None:
     fatal = [e for e in chain if isinstance(e, GatewayFatalError)]
     assert fatal and "rejected the bot's credentials" in str(fatal[0]) and "appid or secret" in str(fatal[0])
     assert "not-the-secret" not in str(fatal[0])
+
+
+RAW_BAD = [
+    ("not json at all", "invalid JSON"),
+    ('{"op": 42, "d": null}', "unknown opcode 42"),
+    ("[1, 2, 3]", "not an object"),
+    ('{"op": 0, "t": "AT_MESSAGE_CREATE", "d": {"id": "x"}, "s": "7"}', "non-integer 's'"),
+    ('{"op": "10"}', "non-integer 'op'"),
+    ('{"op": 11}', None),  # an ACK nobody asked for is harmless, not a bad frame
+]
+
+
+async def test_raw_garbage_frames_are_logged_with_the_frame_counted_and_harmless(caplog) -> None:
+    async with gateway_env() as env:
+        await env.start_gateway()
+        st = await env.wait_status(lambda s: s["connected"] == 1)
+        sid = st["session_ids"][0]
+        for text, _ in RAW_BAD:
+            hit = await env.emu.control.send_raw_frame(text)
+            assert hit["connections"] == 1
+        good = await env.emu.control.send_message("guild", "still here")
+        await env.box.wait_for(lambda evs: any(e.event_id == good["event_id"] for e in evs))
+        st = await env.status()
+        expected = [why for _, why in RAW_BAD if why]
+        assert st["bad_frames"] == len(expected) and st["reconnects"] == 0 and st["session_ids"][0] == sid
+        logs = [r.getMessage() for r in caplog.records if "bad frame" in r.getMessage()]
+        assert len(logs) == len(expected)
+        for (text, why), line in zip([b for b in RAW_BAD if b[1]], logs):
+            assert why in line and text in line  # the reason and the raw frame
+        assert [e.name for e in env.box.events] == ["READY", "AT_MESSAGE_CREATE"]
