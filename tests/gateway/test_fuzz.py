@@ -54,6 +54,7 @@ inputs = st.one_of(
     st.tuples(st.just("close"), st.none() | st.sampled_from(sorted(CLOSE_CODES)) | st.integers(0, 5000)),
     st.tuples(st.just("reset")),
     st.tuples(st.just("stop")),
+    st.tuples(st.just("undeliver")),
 )
 
 
@@ -63,6 +64,7 @@ def test_machine_never_raises_and_stays_in_defined_states(seq) -> None:
     m = GatewayMachine(GatewayConfig(intents=1, max_frame_size=200, backoff=BackoffPolicy(0.1, 1.0)),
                        rng=random.Random(0))
     now = 0.0
+    last: Dispatch | None = None
     for item in seq:
         kind = item[0]
         if kind == "open":
@@ -81,11 +83,17 @@ def test_machine_never_raises_and_stays_in_defined_states(seq) -> None:
         elif kind == "stop":
             outs = m.stop("credentials rejected")
             assert outs == [m.fatal] and m.state is GatewayState.STOPPED
+        elif kind == "undeliver":  # the wrapper could not hand the last dispatch over
+            seq_before = m.seq
+            outs = m.undelivered(last) if last is not None else []
+            assert m.seq == seq_before or (last is not None and seq_before == last.seq)
         else:
             outs = m.reset()
         assert isinstance(m.state, GatewayState)
         assert all(isinstance(o, OUTPUT_TYPES) for o in outs)
         for o in outs:
+            if isinstance(o, Dispatch):
+                last = o
             if isinstance(o, Reconnect):
                 assert 0.0 <= o.delay <= 1.0
             if isinstance(o, Dispatch):
