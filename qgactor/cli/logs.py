@@ -166,6 +166,6 @@ def setup_logging(
         root.addHandler(handler)
     root.setLevel(level)
     for noisy in ("httpx", "httpcore", "hypercorn.access", "hypercorn.error", "trio-websocket",
-                  "qgactor.emulator.hypercorn"):
+                  "qgactor.emulator.hypercorn", "watchfiles"):
         logging.getLogger(noisy).setLevel(logging.DEBUG if library_debug else logging.WARNING)
     return redact

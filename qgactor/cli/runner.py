@@ -174,7 +174,8 @@ async def _run(project: Project, loaded: LoadedApp, args: argparse.Namespace, us
                     emulator_options={"host": loaded.config.emulator.host},
                 ) as app:
                     up["app"] = True
-                    nursery.start_soon(_watch_config, loaded)
+                    # watching before "bot ready", so an edit made right after it is seen
+                    await nursery.start(_watch_config, loaded)
                     _announce(app, with_console)
                     if with_console:
                         nursery.start_soon(_console, app, args, done)
@@ -216,8 +217,9 @@ async def _console(app: Any, args: argparse.Namespace, done: trio.Event) -> None
         done.set()
 
 
-async def _watch_config(loaded: LoadedApp) -> None:
-    """Hot reload of qgactor.toml: validated swaps are logged (an invalid edit keeps the old one)."""
+async def _watch_config(loaded: LoadedApp, *, task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED) -> None:
+    """Hot reload of qgactor.toml: validated swaps are logged (an invalid edit keeps the old one).
+    Reports started once the file is watched."""
     from qgactor.config.app import app_config_manager
 
     reload = loaded.config.reload
@@ -226,9 +228,22 @@ async def _watch_config(loaded: LoadedApp) -> None:
 
     def changed(change: Any) -> None:
         keys = sorted(change.changed)
-        live = [k for k in keys if k.startswith("logging")]
-        if any(k == "logging.level" or k.startswith("logging.level") for k in keys):
+        # logging.level and logging.levels apply at once; logging.file (a new handler) and
+        # everything else take effect at the next start
+        live = [k for k in keys if k == "logging.level" or k.startswith("logging.levels")]
+        if "logging.level" in keys:
             logging.getLogger().setLevel(change.new.logging.level)
+        if any(k.startswith("logging.levels") for k in keys):
+            old_levels = dict(change.old.logging.levels) if change.old is not None else {}
+            new_levels = dict(change.new.logging.levels)
+            for name in old_levels.keys() - new_levels.keys():
+                logging.getLogger(name).setLevel(logging.NOTSET)  # back to its parent's level
+            for name, level in new_levels.items():
+                try:
+                    logging.getLogger(name).setLevel(str(level).upper())
+                except ValueError:
+                    log.warning("%s: logging.levels.%s = %r is not a log level (use DEBUG, INFO, "
+                                "WARNING or ERROR); left unchanged", loaded.path, name, level)
         restart = [k for k in keys if k not in live]
         log.info("%s changed: %s", loaded.path.name, ", ".join(keys) or "(formatting only)")
         if restart:
@@ -236,6 +251,10 @@ async def _watch_config(loaded: LoadedApp) -> None:
 
     manager.subscribe(changed)
     try:
-        await manager.run()
+        await manager.run(task_status=task_status)
     except Exception:
         log.exception("watching %s failed; config changes will need a restart", loaded.path)
+        try:
+            task_status.started()  # failed before watching: the bot runs on without it
+        except RuntimeError:
+            pass
