@@ -142,7 +142,66 @@ async def bench_rest(base: str, http: httpx.AsyncClient, control: ControlClient,
     return out
 
 
-async def main(quick: bool, profile: str | None) -> None:
+async def bench_in_process(n: int) -> dict[str, float]:
+    """Our own code alone, no server, no sockets: the ASGI app called directly per REST
+    request, and building + publishing a group message to a session whose connection only
+    counts frames. ``*_cpu_us`` minus these is what hypercorn, h11/wsproto, trio and the
+    kernel cost."""
+    from qgactor.emulator import EmulatorConfig, Platform, World
+    from qgactor.emulator.app import EmulatorApp
+    from qgactor.emulator.control import build_control_router
+    from qgactor.emulator.http import Request
+    from qgactor.emulator.rest import build_rest_router
+    from qgactor.emulator.sessions import GatewaySession
+
+    p = Platform(EmulatorConfig(proactive="allow", channel_rate_limit=None), World.load(None))
+    app = EmulatorApp(p, build_rest_router(p), build_control_router(p))
+    tok = p.tokens.issue(p.world.appid, p.world.secret).value
+    body = json.dumps({"msg_type": 0, "content": "x"}).encode()
+    headers = [(b"host", b"127.0.0.1"), (b"accept", b"*/*"), (b"accept-encoding", b"gzip, deflate"),
+               (b"connection", b"keep-alive"), (b"user-agent", b"python-httpx"),
+               (b"authorization", f"QQBot {tok}".encode()), (b"content-type", b"application/json")]
+    out: dict[str, float] = {}
+    for name, method, path, data in [("get_me", "GET", "/users/@me", b""),
+                                     ("group_send", "POST", f"/v2/groups/{GROUP}/messages", body)]:
+        scope = {"type": "http", "method": method, "path": path, "query_string": b"",
+                 "headers": headers + [(b"content-length", str(len(data)).encode())]}
+        statuses: list[int] = []
+
+        async def receive() -> dict[str, object]:
+            return {"type": "http.request", "body": data, "more_body": False}
+
+        async def send(message: dict[str, object]) -> None:
+            if message["type"] == "http.response.start":
+                statuses.append(message["status"])  # type: ignore[arg-type]
+
+        start = time.process_time()
+        for _ in range(n):
+            await app(scope, receive, send)
+        out[f"app_only_{name}_us"] = (time.process_time() - start) / n * 1e6
+        assert set(statuses) == {200}, statuses[:3]
+
+    class CountingConnection:
+        frames = 0
+
+        async def enqueue(self, text: str) -> None:
+            self.frames += 1
+
+    session = GatewaySession("bench", 0, 1, 1 << 25, 1000)
+    p.sessions.add(session)
+    session.connection = CountingConnection()  # type: ignore[assignment]
+    handler, _, _ = build_control_router(p).match("POST", "/_emulator/messages/burst")
+    assert handler is not None
+    req = Request("POST", "/_emulator/messages/burst", {}, {"content-type": "application/json"},
+                  json.dumps({"count": n, "scene": "group"}).encode())
+    start = time.process_time()
+    await handler(req)
+    out["build_publish_us"] = (time.process_time() - start) / n * 1e6
+    assert session.connection.frames == n  # type: ignore[union-attr]
+    return out
+
+
+async def main(quick: bool, profile: str | None, in_process: bool = True) -> None:
     async with trio.open_nursery() as nursery:
         proc, base = await nursery.start(partial_process, profile)
         limits = httpx.Limits(max_connections=16, max_keepalive_connections=16)
@@ -150,9 +209,10 @@ async def main(quick: bool, profile: str | None) -> None:
             control = ControlClient(base, client=http)
             ev = await bench_events(base, http, control, 2000 if quick else 20000)
             rest = await bench_rest(base, http, control, 1.5 if quick else 5.0)
+        inproc = await bench_in_process(2000 if quick else 20000) if in_process else {}
         load = psutil.getloadavg()[0]
         print(json.dumps({"quick": quick, "load": round(load, 1),
-                          **{k: round(v, 1) for k, v in (ev | rest).items()}}, indent=2))
+                          **{k: round(v, 1) for k, v in (ev | rest | inproc).items()}}, indent=2))
         if profile:
             proc.send_signal(signal.SIGINT)
             with trio.move_on_after(30):
@@ -164,5 +224,7 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="run for a few seconds only")
     parser.add_argument("--profile", metavar="PATH", help="run the emulator under cProfile, write stats to PATH")
+    parser.add_argument("--no-in-process", action="store_true",
+                        help="skip the in-process figures (e.g. when benchmarking an older emulator)")
     args = parser.parse_args()
-    trio.run(main, args.quick, args.profile)
+    trio.run(main, args.quick, args.profile, not args.no_in_process)

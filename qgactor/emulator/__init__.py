@@ -23,12 +23,12 @@ carol admin) and ``D0F778FE6ADF9D1D1DBE395BF744A33B``.
 from .client import ControlClient, ControlError
 from .config import EmulatorConfig
 from .platform import Platform
-from .server import Emulator, open_emulator, serve_emulator
+from .server import Emulator, open_emulator, serve_emulator, tune_gc_for_serving
 from .signing import public_key_bytes, seed_from_secret, sign_payload, validation_signature
 from .world import World, WorldError
 
 __all__ = [
     "open_emulator", "serve_emulator", "Emulator", "EmulatorConfig", "World", "WorldError",
     "ControlClient", "ControlError", "Platform", "public_key_bytes", "seed_from_secret",
-    "sign_payload", "validation_signature",
+    "sign_payload", "validation_signature", "tune_gc_for_serving",
 ]

@@ -11,7 +11,7 @@ import trio
 
 from .config import EmulatorConfig
 from .platform import Platform
-from .server import bind_sockets, serve_emulator
+from .server import bind_sockets, serve_emulator, tune_gc_for_serving
 from .world import World, WorldError
 
 
@@ -46,6 +46,8 @@ def main(argv: list[str] | None = None) -> int:
     except OSError as exc:
         print(f"error: cannot listen on {args.host}:{args.port}: {exc}", file=sys.stderr)
         return 1
+
+    tune_gc_for_serving()  # this process only serves the emulator
 
     async def run() -> None:
         async with trio.open_nursery() as nursery:

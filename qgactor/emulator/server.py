@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import logging
 from contextlib import asynccontextmanager
 from functools import partial
@@ -25,7 +26,7 @@ from .rest import build_rest_router
 from .signing import public_key_bytes
 from .world import World
 
-__all__ = ["Emulator", "open_emulator", "serve_emulator"]
+__all__ = ["Emulator", "open_emulator", "serve_emulator", "tune_gc_for_serving"]
 
 log = logging.getLogger(__name__)
 
@@ -85,6 +86,25 @@ class Emulator:
 
     def __repr__(self) -> str:
         return f"<Emulator {self.base_url} appid={self.appid}>"
+
+
+#: Garbage-collector thresholds of a process that only serves the emulator.
+SERVING_GC_THRESHOLDS = (100_000, 50, 100)
+
+
+def tune_gc_for_serving() -> None:
+    """Tune the garbage collector for a process that only runs the emulator (standalone,
+    benchmarks). Not for a process the emulator is embedded in: it changes process-wide settings.
+
+    The emulator keeps up to 200 000 messages and reply records for the passive-reply rules;
+    with the default thresholds, collections over that heap cost as much as building and
+    publishing an event (in-process: ~47 us/event with the defaults, ~28 with these, ~22 with
+    no collection at all). Objects alive at startup (modules, the world) are frozen out of
+    collection.
+    """
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(*SERVING_GC_THRESHOLDS)
 
 
 def _hypercorn_config(config: EmulatorConfig) -> HypercornConfig:

@@ -93,3 +93,19 @@ def test_replay_buffer_is_bounded_and_resume_limits_follow() -> None:
     assert not s.can_resume_from(6) and s.can_resume_from(7) and s.can_resume_from(10)
     assert [json.loads(t)["s"] for t in s.replay_after(7)] == [8, 9, 10]
     assert [json.loads(t)["d"]["n"] for t in s.replay_after(8)] == [8, 9]
+
+
+def test_gc_tuning_for_a_serving_process_is_opt_in_and_applies() -> None:
+    import gc
+
+    from qgactor.emulator import tune_gc_for_serving
+    from qgactor.emulator.server import SERVING_GC_THRESHOLDS
+
+    before = gc.get_threshold()
+    assert before != SERVING_GC_THRESHOLDS  # importing or opening an emulator changes nothing
+    try:
+        tune_gc_for_serving()
+        assert gc.get_threshold() == SERVING_GC_THRESHOLDS and gc.get_freeze_count() > 0
+    finally:
+        gc.unfreeze()
+        gc.set_threshold(*before)
