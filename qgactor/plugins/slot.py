@@ -244,4 +244,6 @@ class PluginSlot:
             pending.succeed(result)
             return result
         finally:
+            if not pending.done:  # the caller was cancelled (e.g. a bus handler timeout)
+                pending.fail(RuntimeError(f"{key} was cancelled by its caller"))
             self.inflight.discard(pending)

@@ -138,3 +138,33 @@ async def test_calls_waiting_for_a_restart_are_released_when_the_plugin_gives_up
         assert trio.current_time() - t0 < 1.0
         await wait_until(lambda: m.info("mixed").state == "crashed")
         assert "bad input z" in m.info("mixed").reason
+
+
+async def test_a_call_cancelled_by_its_caller_does_not_hold_up_a_reload(
+    plugins_dir: Path, autojump_clock: trio.testing.MockClock
+) -> None:
+    write_plugin(plugins_dir, "mixed", MIXED)
+    async with running_manager(plugins_dir, drain_timeout=30.0) as m:
+        wait = command_handler(m, "wait")
+        reloaded: list[float] = []
+
+        async def reload() -> None:
+            result = await m.reload("mixed")
+            assert result.ok, result
+            reloaded.append(trio.current_time())
+
+        async with trio.open_nursery() as nursery:
+            caller = trio.CancelScope()
+
+            async def call() -> None:
+                with caller:
+                    await wait("w")
+
+            nursery.start_soon(call)
+            await wait_until(lambda: m.bot.log.count("waiting") == 1)
+            nursery.start_soon(reload)
+            await wait_until(lambda: m.slots["mixed"].state.value == "reloading")
+            t0 = trio.current_time()
+            caller.cancel()  # e.g. a bus handler timeout: the reload's drain must not wait 30 s
+        assert reloaded and reloaded[0] - t0 < 1.0
+        assert await command_handler(m, "ok")("after") == "ok:after"
