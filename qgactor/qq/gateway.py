@@ -306,7 +306,7 @@ class GatewayMachine:
             if not isinstance(sid, str) or not sid:
                 return [self._bad("READY without a session_id", raw)]
             self.session_id = sid
-            self.seq = None
+            self.seq = self._seq_before = None  # a new session: the old seq means nothing
             self.user = d.get("user")
             self._dedup.new_session()
             self._record_seq(env.s)

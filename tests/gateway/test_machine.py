@@ -331,3 +331,16 @@ def test_an_undelivered_dispatch_is_replayed_on_resume_not_suppressed() -> None:
     assert of(m.receive(msg(3), 1.1), Dispatch)[0].event_id == d3.event_id  # the replay
     assert of(m.receive(msg(3), 1.2), Duplicate)  # delivered now: later copies are duplicates
     assert m.seq == 3 and m.stats.dispatched == 4  # READY, m2, RESUMED, m3
+
+
+def test_an_undelivered_ready_does_not_bring_back_the_old_sessions_seq() -> None:
+    m = machine()
+    live(m)
+    m.receive(msg(5), 0.1)
+    m.connection_closed(4009, 0.3)  # resumable
+    m.connection_opened(1.0)
+    m.receive(hello(), 1.0)
+    assert sent(m.token_available("QQBot x"))[0]["op"] == 6
+    ready_out = of(m.receive(ready("sess-2", 1), 1.0), Dispatch)[0]  # the server started afresh
+    m.undelivered(ready_out)
+    assert m.session_id == "sess-2" and m.seq is None  # not 5 from the dropped session
