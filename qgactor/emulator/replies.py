@@ -41,7 +41,7 @@ class Inbound:
     content: str | None = None
     from_bot: bool = False
     replies: int = 0
-    seqs: set[int] = attrs.Factory(set)
+    seqs: set[int] | None = None  # msg_seq values used by replies (created on the first reply)
     message_id: str | None = None  # the message this record is about (both kinds)
     event_id: str | None = None  # the envelope id of the dispatch that carried it
 
@@ -123,7 +123,7 @@ class ReplyLedger:
             raise PlatformError(400, 304027, f"reply msg expired: the {scene} reply window is "
                                 f"{cfg.reply_window(scene):g}s; send a new message instead")
         if scene in ("group", "c2c"):
-            if msg_seq in rec.seqs:
+            if rec.seqs is not None and msg_seq in rec.seqs:
                 raise PlatformError(400, cfg.duplicate_seq_code,
                                     f"duplicate msg_seq {msg_seq} for {ref!r}; use a new msg_seq per reply")
             if rec.replies >= cfg.replies_per_msg:
@@ -137,6 +137,8 @@ class ReplyLedger:
             return
         rec.replies += 1
         if msg_seq is not None:
+            if rec.seqs is None:
+                rec.seqs = set()
             rec.seqs.add(msg_seq)
 
     def _check_channel_rate(self, channel_id: str, now: float) -> None:
