@@ -180,7 +180,7 @@ async def _run(project: Project, loaded: LoadedApp, args: argparse.Namespace, us
                     if with_console:
                         nursery.start_soon(_console, app, args, done)
                     await done.wait()
-                    log.info("stopping: plugins, actors and the bot's tree in reverse start order")
+                    log.info("stopping in reverse start order: your actors, the plugins, then the bot's tree")
             nursery.cancel_scope.cancel()
     log.info("stopped")
 
