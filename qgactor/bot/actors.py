@@ -90,23 +90,40 @@ class DispatcherActor(Actor):
         self.slots = trio.Semaphore(max_concurrent)
         self.in_flight = 0
         self.grace = grace
-        self._scopes: set[trio.CancelScope] = set()
-        self._deadline: float | None = None
+        self.cut_off = 0
+        self._nursery: trio.Nursery | None = None
+        self._ready = trio.Event()
+        self._stopping = trio.Event()
+        self._shield = trio.CancelScope(shield=True)
 
     async def on_start(self) -> None:
+        self.ctx.start_soon(self._host)
         self.ctx.start_soon(self._drain_on_stop)
+        await self._ready.wait()
+
+    async def _host(self) -> None:
+        """Owns the nursery of the handler tasks, shielded so that stopping the actor does not
+        cut them off: ``_drain_on_stop`` gives the shield a deadline instead. (One nursery for
+        all events: a task per event costs no cancel scope of its own.)"""
+        with self._shield:
+            async with trio.open_nursery() as nursery:
+                self._nursery = nursery
+                self._ready.set()
+                await self._stopping.wait()
+        if self.cut_off:
+            log.warning("dispatcher: %d event(s) cancelled after the %.1f s shutdown grace period",
+                        self.cut_off, self.grace)
 
     async def _drain_on_stop(self) -> None:
         """Sleeps until the actor stops (its helper tasks are cancelled), then starts the grace
-        period of the events in flight."""
+        period of the events in flight and wakes handlers waiting in conversations."""
         try:
             await trio.sleep_forever()
         finally:
-            self._deadline = trio.current_time() + self.grace
-            for scope in self._scopes:
-                scope.deadline = self._deadline
+            self._shield.deadline = trio.current_time() + self.grace
+            self._stopping.set()
             conversations = self.services.conversations
-            if self._scopes and conversations is not None:
+            if self.in_flight and conversations is not None:
                 conversations.end_waits()
 
     async def receive(self, msg: Any) -> Any:
@@ -114,7 +131,8 @@ class DispatcherActor(Actor):
             slot = HandlerSlot(self.slots)
             await slot.acquire()
             self.in_flight += 1
-            self.ctx.start_soon(self._one, msg, slot)
+            assert self._nursery is not None
+            self._nursery.start_soon(self._one, msg, slot)
             return None
         if msg == "status":
             stats = self.core.stats
@@ -132,24 +150,17 @@ class DispatcherActor(Actor):
 
     async def _one(self, event: InboundEvent, slot: HandlerSlot) -> None:
         current_slot.set(slot)  # a handler waiting in a conversation steps out of it
-        # shielded: stopping the actor does not cut the handlers off; _drain_on_stop gives them
-        # a deadline instead
-        with trio.CancelScope(shield=True) as scope:
-            if self._deadline is not None:
-                scope.deadline = self._deadline
-            self._scopes.add(scope)
-            try:
-                await self.core.process(event)
-            except Exception:
-                # the chain catches handler errors itself; this is a bug in the chain: log, go on
-                log.exception("dispatching %s %s failed", event.name, event.event_id)
-            finally:
-                self._scopes.discard(scope)
-                self.in_flight -= 1
-                slot.release()
-        if scope.cancelled_caught:
-            log.warning("dispatching %s %s: cancelled after the %.1f s shutdown grace period",
-                        event.name, event.event_id, self.grace)
+        try:
+            await self.core.process(event)
+        except trio.Cancelled:
+            self.cut_off += 1
+            raise
+        except Exception:
+            # the chain catches handler errors itself; this is a bug in the chain: log, go on
+            log.exception("dispatching %s %s failed", event.name, event.event_id)
+        finally:
+            self.in_flight -= 1
+            slot.release()
 
     async def on_stop(self, reason: ExitReason) -> None:
         if self.in_flight:

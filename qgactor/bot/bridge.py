@@ -90,8 +90,9 @@ async def run_in_worker(token: trio.lowlevel.TrioToken | None, fn: Callable[[Any
 
 
 def dual(method: Callable[..., Awaitable[T]]) -> Callable[..., Any]:
-    """Decorate an ``async def`` method of an object with a ``_token`` attribute so that it
-    returns an awaitable in the trio thread and blocks (returning the result) elsewhere."""
+    """Decorate an ``async def`` method (or a ``def`` returning a coroutine) of an object with a
+    ``_token`` attribute so that it returns an awaitable in the trio thread and blocks
+    (returning the result) elsewhere."""
 
     @functools.wraps(method)
     def wrapper(self: Any, *args: Any, **kwargs: Any) -> Any:

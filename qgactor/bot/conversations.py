@@ -111,14 +111,6 @@ class EndWaits:
     reason: str
 
 
-@attrs.define(slots=True)
-class KeyRecord:
-    """What the manager remembers about a key after its actor stopped (a few dozen bytes)."""
-
-    turns: int = 0
-    last_active: float = 0.0
-
-
 class ConversationActor(Actor):
     """The actor of one conversation key: holds its waiters in order."""
 
@@ -136,7 +128,7 @@ class ConversationActor(Actor):
                     w.value = msg.ctx
                     w.event.set()
                     self._sync_index()
-                    self.manager._record(self.key).turns += 1
+                    self.manager.turns += 1
                     return True
             return False
         if isinstance(msg, Wait):
@@ -209,17 +201,19 @@ class ConversationManager:
         self.forget_after = forget_after
         self._next_forget = 0.0
         self.waiting: dict[ConversationKey, Any] = {}
-        self.known: dict[ConversationKey, KeyRecord] = {}
+        #: key -> trio time of its last activity (a float per key: all a stopped key costs)
+        self.known: dict[ConversationKey, float] = {}
         self.live: collections.OrderedDict[ConversationKey, Any] = collections.OrderedDict()
         self.started = 0
         self.stopped_idle = 0
+        self.turns = 0
         self.forgotten = 0
 
     def touch(self, key: ConversationKey) -> None:
         """Count activity on ``key`` (its actor calls this for every message)."""
         if key in self.live:
             self.live.move_to_end(key)
-        self._record(key)
+        self.known[key] = trio.current_time()
 
     async def stop_idle(self) -> int:
         """Stop the actors idle for ``idle_timeout`` or longer (none with a waiting handler);
@@ -230,8 +224,8 @@ class ConversationManager:
         total = len(self.live)
         while self.live and checked < total:
             key = next(iter(self.live))
-            rec = self.known.get(key)
-            if rec is not None and rec.last_active > cutoff:
+            last_active = self.known.get(key)
+            if last_active is not None and last_active > cutoff:
                 break  # live is ordered by activity: the rest are younger
             checked += 1
             ref = self.live.pop(key)
@@ -252,7 +246,7 @@ class ConversationManager:
         return how many were dropped (one pass over ``known``)."""
         cutoff = trio.current_time() - self.forget_after
         live = self.live
-        stale = [key for key, rec in self.known.items() if rec.last_active < cutoff and key not in live]
+        stale = [key for key, last in self.known.items() if last < cutoff and key not in live]
         for key in stale:
             del self.known[key]
         self.forgotten += len(stale)
@@ -270,13 +264,6 @@ class ConversationManager:
             if now >= self._next_forget:
                 self._next_forget = now + self.forget_after / 4
                 self.forget_stale()
-
-    def _record(self, key: ConversationKey) -> KeyRecord:
-        rec = self.known.get(key)
-        if rec is None:
-            rec = self.known[key] = KeyRecord()
-        rec.last_active = trio.current_time()
-        return rec
 
     @staticmethod
     def key_for(ctx: "MessageContext", scope: str = "user") -> ConversationKey:
@@ -344,6 +331,7 @@ class ConversationManager:
 
     def stats(self) -> dict[str, int]:
         """Counters: known keys, live actors, keys waiting now, actors started/stopped idle,
-        key records forgotten."""
+        messages taken by waiters (turns), key records forgotten."""
         return {"known": len(self.known), "live": len(self.live), "waiting": len(self.waiting),
-                "started": self.started, "stopped_idle": self.stopped_idle, "forgotten": self.forgotten}
+                "started": self.started, "stopped_idle": self.stopped_idle, "turns": self.turns,
+                "forgotten": self.forgotten}

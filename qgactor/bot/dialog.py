@@ -8,7 +8,7 @@ the dispatcher offers to it, with a timeout (and optional timeout reply).
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING, Any, Callable
+from typing import TYPE_CHECKING, Any, Awaitable, Callable
 
 import trio
 
@@ -20,7 +20,7 @@ from qgactor.bot.conversations import (
     Waiter,
     withdraw_waiter,
 )
-from qgactor.bot.slots import waiting_outside_slot
+from qgactor.bot.slots import step_out
 
 if TYPE_CHECKING:
     from qgactor.bot.context import MessageContext
@@ -102,16 +102,26 @@ class Conversation:
         await ref.tell(Wait(waiter))
         return waiter, ref
 
-    async def _await(self, waiter: Waiter, ref: Any, limit: float) -> "MessageContext":
+    async def _turn(self, prompt: tuple[Any, ...], timeout: float | None,
+                    check: Callable[[Any], bool] | None) -> "MessageContext":
+        """One turn of the dialog: register a waiter, send ``prompt`` (if any), wait for the
+        answer outside the dispatcher's handler slot."""
+        limit = self.timeout if timeout is None else timeout
+        waiter, ref = await self._register(check)
+        slot = None
         try:
-            async with waiting_outside_slot():
-                with trio.move_on_after(limit):
-                    await waiter.event.wait()
+            if prompt:
+                await self.latest.reply(*prompt)
+            slot = step_out()
+            with trio.move_on_after(limit):
+                await waiter.event.wait()
         finally:
-            # timed out, or the handler was cancelled: withdraw the waiter so that the next
-            # message is not taken by a waiter nobody listens to
+            # timed out, the prompt failed or the handler was cancelled: withdraw the waiter so
+            # that the next message is not taken by a waiter nobody listens to
             if not waiter.event.is_set():
                 withdraw_waiter(ref, waiter)
+            if slot is not None:
+                await slot.acquire()  # raises Cancelled (holding nothing) if cancelled
         if waiter.event.is_set():
             if waiter.error is not None:
                 raise waiter.error
@@ -124,9 +134,11 @@ class Conversation:
                 log.exception("could not send the conversation timeout reply")
         raise ConversationTimeout(f"no answer in conversation {self.key} within {limit:g} s")
 
+    # wait_for and ask return the _turn coroutine itself (awaitable in async handlers; dual
+    # blocks on it in def handlers): no wrapper coroutine per waiting conversation
     @dual
-    async def wait_for(self, *, timeout: float | None = None,
-                       check: Callable[[Any], bool] | None = None) -> "MessageContext":
+    def wait_for(self, *, timeout: float | None = None,
+                 check: Callable[[Any], bool] | None = None) -> Awaitable["MessageContext"]:
         """Wait for the next message of this conversation (matching ``check`` if given).
 
         Raises:
@@ -135,12 +147,11 @@ class Conversation:
             ConversationEnded: the conversation actor stopped.
             RuntimeError: used outside the ``async with`` block.
         """
-        waiter, ref = await self._register(check)
-        return await self._await(waiter, ref, self.timeout if timeout is None else timeout)
+        return self._turn((), timeout, check)
 
     @dual
-    async def ask(self, *prompt: Any, timeout: float | None = None,
-                  check: Callable[[Any], bool] | None = None) -> "MessageContext":
+    def ask(self, *prompt: Any, timeout: float | None = None,
+            check: Callable[[Any], bool] | None = None) -> Awaitable["MessageContext"]:
         """Send ``prompt`` (strings/builders, a reply to the latest message) and wait for the answer.
 
         The waiter is registered before the prompt is sent, so a fast answer is never missed.
@@ -148,11 +159,4 @@ class Conversation:
         Raises:
             ConversationTimeout, ConversationEnded: as for :meth:`wait_for`.
         """
-        waiter, ref = await self._register(check)
-        try:
-            if prompt:
-                await self.latest.reply(*prompt)
-        except BaseException:
-            withdraw_waiter(ref, waiter)
-            raise
-        return await self._await(waiter, ref, self.timeout if timeout is None else timeout)
+        return self._turn(prompt, timeout, check)

@@ -12,7 +12,7 @@ import collections
 import functools
 import inspect
 import logging
-from typing import Any, Callable
+from typing import Any, Awaitable, Callable
 
 import attrs
 import trio
@@ -60,14 +60,19 @@ class DispatchStats:
     by_event: dict[str, int] = attrs.Factory(dict)
 
 
-async def call_handler(services: BotServices, fn: Callable[..., Any], arg: Any) -> Any:
-    """Call a handler: await ``async def`` ones, run plain ``def`` ones in a worker thread
-    (on cancellation the thread is waited for, never abandoned: see ``bridge.run_in_worker``).
+def call_handler(services: BotServices, fn: Callable[..., Any], arg: Any) -> Awaitable[Any]:
+    """Call a handler; await the result: ``async def`` handlers run in the awaiting task (their
+    own coroutine is returned, no wrapper), plain ``def`` ones in a worker thread (on
+    cancellation the thread is waited for, never abandoned: see ``bridge.run_in_worker``).
 
-    Raises whatever the handler raises.
+    Raises (when awaited) whatever the handler raises.
     """
     if is_async_callable(fn):
-        return await fn(arg)
+        return fn(arg)  # type: ignore[no-any-return]
+    return _call_in_thread(services, fn, arg)
+
+
+async def _call_in_thread(services: BotServices, fn: Callable[..., Any], arg: Any) -> Any:
     result = await run_in_worker(services.token, fn, arg, services.thread_limiter)
     if inspect.isawaitable(result):  # a def returning a coroutine (e.g. a lambda)
         return await result
@@ -150,22 +155,19 @@ class DispatchCore:
     async def process(self, inbound: InboundEvent) -> None:
         """Process one event completely (never raises for handler errors)."""
         try:
-            await self._process(inbound)
+            self.stats.events += 1
+            self.stats.by_event[inbound.name] = self.stats.by_event.get(inbound.name, 0) + 1
+            if inbound.name == "READY":
+                self._learn_bot_id(inbound.data)
+            ctx = self.parse(inbound)
+            if ctx is None:
+                return
+            if isinstance(ctx, MessageContext):
+                await self._process_message(ctx)
+            else:
+                await self._process_event(ctx)
         finally:
             self._complete()
-
-    async def _process(self, inbound: InboundEvent) -> None:
-        self.stats.events += 1
-        self.stats.by_event[inbound.name] = self.stats.by_event.get(inbound.name, 0) + 1
-        if inbound.name == "READY":
-            self._learn_bot_id(inbound.data)
-        ctx = self.parse(inbound)
-        if ctx is None:
-            return
-        if isinstance(ctx, MessageContext):
-            await self._process_message(ctx)
-        else:
-            await self._process_event(ctx)
 
     def _learn_bot_id(self, data: Any) -> None:
         if isinstance(data, dict):

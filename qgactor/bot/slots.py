@@ -2,20 +2,18 @@
 
 The dispatcher takes a :class:`HandlerSlot` for each event it processes and releases it when
 the event is done. A handler that waits for a user (``conv.ask``/``wait_for``) steps out of
-its slot while it waits (:func:`waiting_outside_slot`) and takes one again when the answer
+its slot while it waits (:func:`step_out`) and takes one again when the answer
 came: otherwise ``max_concurrent_handlers`` users in conversations would hold every slot, and
 the answers they wait for could never be dispatched.
 """
 
 from __future__ import annotations
 
-import contextlib
 import contextvars
-from typing import AsyncIterator
 
 import trio
 
-__all__ = ["HandlerSlot", "current_slot", "waiting_outside_slot"]
+__all__ = ["HandlerSlot", "current_slot", "step_out"]
 
 
 class HandlerSlot:
@@ -44,19 +42,12 @@ current_slot: contextvars.ContextVar[HandlerSlot | None] = contextvars.ContextVa
     "qgactor_handler_slot", default=None)
 
 
-@contextlib.asynccontextmanager
-async def waiting_outside_slot() -> AsyncIterator[None]:
-    """Release the current task's handler slot for the block, then take one again.
-
-    Outside a dispatcher task it does nothing. If the block is cancelled, no slot is taken
-    again (the dispatcher then has nothing to release).
-    """
+def step_out() -> HandlerSlot | None:
+    """Release the current task's handler slot and return it (``None`` outside a dispatcher
+    task). The caller takes it again with ``await slot.acquire()`` when it runs on; if that is
+    cancelled, no slot is held and the dispatcher has nothing to release."""
     slot = current_slot.get()
     if slot is None or not slot.held:
-        yield
-        return
+        return None
     slot.release()
-    try:
-        yield
-    finally:
-        await slot.acquire()
+    return slot

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import trio
 
-from qgactor.bot.slots import HandlerSlot, current_slot, waiting_outside_slot
+from qgactor.bot.slots import HandlerSlot, current_slot, step_out
 
 
 async def test_waiting_outside_the_slot_frees_it_and_takes_one_again(autojump_clock) -> None:
@@ -16,9 +16,10 @@ async def test_waiting_outside_the_slot_frees_it_and_takes_one_again(autojump_cl
         slot = HandlerSlot(sem)
         await slot.acquire()
         current_slot.set(slot)
-        async with waiting_outside_slot():
-            order.append("waiting")
-            await answer.wait()
+        assert step_out() is slot and not slot.held
+        order.append("waiting")
+        await answer.wait()
+        await slot.acquire()
         order.append("running again")
         assert slot.held
         slot.release()
@@ -48,9 +49,10 @@ async def test_cancelled_while_taking_the_slot_again_holds_nothing(autojump_cloc
         await slot.acquire()
         current_slot.set(slot)
         try:
-            async with waiting_outside_slot():
-                await blocker.acquire()  # someone else takes the freed slot meanwhile
-                await trio.sleep(5)
+            assert step_out() is slot
+            await blocker.acquire()  # someone else takes the freed slot meanwhile
+            await trio.sleep(5)
+            await slot.acquire()
         finally:
             slot.release()  # what the dispatcher does at the end: must not over-release
 
@@ -62,7 +64,5 @@ async def test_cancelled_while_taking_the_slot_again_holds_nothing(autojump_cloc
     assert sem.value == 1
 
 
-async def test_outside_a_dispatcher_task_it_does_nothing() -> None:
-    async with waiting_outside_slot():
-        pass
-    assert current_slot.get() is None
+async def test_outside_a_dispatcher_task_there_is_nothing_to_step_out_of() -> None:
+    assert step_out() is None and current_slot.get() is None
