@@ -5,7 +5,8 @@ directly, as the transports do):
 
 - resident memory per *known* (started, then stopped when idle) conversation key;
 - resident memory per *active* conversation (actor alive with a waiting ``wait_for``; with and
-  without the waiting handler task counted);
+  without the waiting handler task counted; and as a bot really holds it: the handler started
+  by the dispatcher for a command event, with its dispatch frames and message);
 - delivery throughput of messages into waiting conversations;
 - dispatch throughput: command events through parse → preprocessors → conversations check →
   command match → async handler; and through a plain ``def`` handler (worker threads).
@@ -80,6 +81,16 @@ async def bench(known: int, active: int, dispatch_n: int, thread_n: int) -> dict
     def tping(msg):
         hits["n"] += 1
 
+    talking = {"n": 0, "all": trio.Event(), "want": 0}
+
+    @bot.on_command("talk")
+    async def talk(msg):
+        async with msg.conversation(timeout=3600) as conv:
+            talking["n"] += 1
+            if talking["n"] == talking["want"]:
+                talking["all"].set()
+            await conv.wait_for()
+
     results: dict[str, Any] = {"known": known, "active": active}
     async with open_actor_nursery(name="bench") as system:
         services = BotServices(bot=bot, settings=bot.settings, registry=bot.registry,
@@ -149,13 +160,34 @@ async def bench(known: int, active: int, dispatch_n: int, thread_n: int) -> dict
         tracemalloc.stop()
 
 
+        # the same, as a bot holds it: "talk" command events through the dispatcher (its handler
+        # task, dispatch frames, message context and model), fresh keys again
+        tracemalloc.start()
+        talking["want"] = active
+        before_dispatched = traced()
+        for i in range(2 * active, 3 * active):
+            await dispatcher.tell(c2c_event(i, "talk"))
+        with trio.fail_after(120):
+            await talking["all"].wait()
+            while len(manager.waiting) < active:
+                await trio.sleep(0.01)
+        await trio.sleep(SETTLE)
+        results["traced_bytes_per_active_via_dispatcher"] = (traced() - before_dispatched) / active
+        tracemalloc.stop()
+        manager.end_waits()
+        with trio.fail_after(30):
+            while manager.waiting:
+                await trio.sleep(0.01)
+        for ref in list(sup.children()):
+            await sup.terminate_child(ref)
+
         # -- known keys: start an actor per key, let it stop when idle ----------------------------
         tracemalloc.start()
         manager.idle_timeout = 0.2
         base_t = traced()
         base = rss()
         t0 = time.perf_counter()
-        for i in range(2 * active, 2 * active + known):  # keys not used by the phases above
+        for i in range(3 * active, 3 * active + known):  # keys not used by the phases above
             await manager.actor_for(("c2c", f"U{i:031d}", f"U{i:031d}"))
         started = time.perf_counter() - t0
         with trio.fail_after(120):
@@ -172,9 +204,9 @@ async def bench(known: int, active: int, dispatch_n: int, thread_n: int) -> dict
 
         # -- delivery into waiting conversations through the dispatcher ---------------------------
         async with trio.open_nursery() as nursery:
-            state = await open_waiters(known + 2 * active, active, nursery)
+            state = await open_waiters(known + 3 * active, active, nursery)
             t0 = time.perf_counter()
-            for i in range(known + 2 * active, known + 3 * active):
+            for i in range(known + 3 * active, known + 4 * active):
                 await dispatcher.tell(c2c_event(i, "answer"))
             with trio.fail_after(120):
                 await state["all_done"].wait()
