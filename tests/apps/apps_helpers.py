@@ -35,3 +35,17 @@ def run_qgactor(*args: str, cwd: Path | None = None, input: str | None = None, t
         timeout=timeout,
         env=env or qgactor_env(),
     )
+
+
+def interrupt(proc: subprocess.Popen[bytes] | subprocess.Popen[str], timeout: float = 30.0) -> int:
+    """Ctrl-C a running ``qgactor`` subprocess and return its exit code (killed, and the
+    ``TimeoutExpired`` re-raised, if it does not stop within ``timeout`` seconds)."""
+    import signal
+
+    proc.send_signal(signal.SIGINT)
+    try:
+        return proc.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+        raise

@@ -14,7 +14,7 @@ import httpx
 import trio
 import trio_websocket
 
-from apps_helpers import QGACTOR, REPO, qgactor_env, run_qgactor
+from apps_helpers import QGACTOR, REPO, interrupt, qgactor_env, run_qgactor
 from qgactor import Bot
 from qgactor.testing import point_at_emulator
 
@@ -130,12 +130,7 @@ def test_status_shows_the_live_tree_and_needs_the_token(tmp_path: Path, capsys) 
         assert "rejected the management token" in err and "wrong" not in err
         management.write_text(saved)
     finally:
-        proc.send_signal(signal.SIGINT)
-        try:
-            rc = proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            raise
+        rc = interrupt(proc, timeout=20)
     log_file.close()
     assert rc == 0, (tmp_path / "run.log").read_text()
     assert not management.exists()

@@ -6,12 +6,11 @@ from __future__ import annotations
 
 import os
 import select
-import signal
 import subprocess
 import time
 from pathlib import Path
 
-from apps_helpers import QGACTOR, qgactor_env
+from apps_helpers import QGACTOR, interrupt, qgactor_env
 
 
 class LogReader:
@@ -88,11 +87,6 @@ def test_config_edits_while_running(tmp_path: Path) -> None:
         assert proc.poll() is None, "the bot kept running through the edits"
         assert "watchfiles" not in log.text, "library chatter stays out of the terminal"
     finally:
-        proc.send_signal(signal.SIGINT)
-        try:
-            rc = proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            raise
+        rc = interrupt(proc, timeout=30)
     log.text += proc.stderr.read().decode(errors="replace")  # type: ignore[union-attr]
     assert rc == 0, log.text

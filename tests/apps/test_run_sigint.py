@@ -9,12 +9,11 @@ SIGINT the application actor stops first (while the plugins still run), then the
 from __future__ import annotations
 
 import json
-import signal
 import subprocess
 import time
 from pathlib import Path
 
-from apps_helpers import QGACTOR, qgactor_env
+from apps_helpers import QGACTOR, interrupt, qgactor_env
 
 PROBE_PLUGIN = '''
 import json
@@ -81,12 +80,8 @@ def test_sigint_stops_run_gracefully_in_reverse_order(tmp_path: Path) -> None:
             while not management.exists() and proc.poll() is None and time.monotonic() < deadline:
                 time.sleep(0.05)  # polling a real condition (the subprocess is not ours to await)
             assert management.exists(), log_path.read_text()
-            proc.send_signal(signal.SIGINT)
-            rc = proc.wait(timeout=30)
         finally:
-            if proc.poll() is None:
-                proc.kill()
-                proc.wait()
+            rc = interrupt(proc)
     log = log_path.read_text()
     assert rc == 0, log
     assert "SIGINT received: stopping gracefully" in log
