@@ -26,10 +26,8 @@ def _touch(event: Event) -> None:
     # the derived helpers must not raise either
     for attr in ("text", "mentioned_ids", "mentions_me", "scene", "author_id", "reply_target", "button_data",
                  "user_id", "passed"):
-        try:
+        if hasattr(type(event), attr):  # a field or property of this model: must not raise
             getattr(event, attr)
-        except AttributeError:
-            pass  # not a field of this model (and not in raw)
     attachments = getattr(event, "attachments", None)
     for attachment in attachments if isinstance(attachments, list) else []:
         if hasattr(attachment, "full_url"):
