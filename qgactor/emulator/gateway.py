@@ -78,8 +78,8 @@ class GatewayConnection:
 
     Every frame and every close goes through one writer task (the only caller of the ASGI
     ``send`` after the handshake), so faults never race a frame being written. States:
-    ``"open"``, ``"closing"`` (a close was requested; frames and faults are refused) and
-    ``"closed"``.
+    ``"open"``, ``"closing"`` (either side is closing it: client frames are ignored, no new
+    frame goes out after the close, gateway faults skip it) and ``"closed"``.
     """
 
     def __init__(self, platform: Platform, receive: Receive, send: Send) -> None:
@@ -121,6 +121,7 @@ class GatewayConnection:
                 nursery.start_soon(self._watchdog)
                 nursery.start_soon(self._close_guard)
                 await self._reader()
+                self.closing = True  # the client left: faults from now on skip this connection
                 nursery.cancel_scope.cancel()
         finally:
             self.closing = self.closed = True
