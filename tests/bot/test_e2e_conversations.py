@@ -141,3 +141,43 @@ async def test_waiting_conversations_do_not_hold_dispatcher_slots() -> None:
                 reply = await c.wait_for_reply(sent["message_id"], timeout=5)
                 assert reply["content"] == f"you picked {number}"
             assert bot.services.conversations.waiting == {}
+
+
+async def test_preprocessors_run_before_waiting_conversations() -> None:
+    # the qg-botsdk order: preprocessors -> waiting conversations -> commands -> message handlers
+    order: list[str] = []
+
+    def setup_order(bot: Bot) -> None:
+        @bot.before_command
+        async def pre(msg):
+            order.append("pre:" + msg.text)
+            return False if msg.text == "blocked" else None
+
+        @bot.on_command("talk")
+        async def talk(msg):
+            async with msg.conversation(timeout=10) as conv:
+                answer = await conv.ask("say something")
+                order.append("conversation:" + answer.text)
+
+        @bot.on_command("other")
+        async def other(msg):
+            order.append("command:other")
+
+        @bot.on_message()
+        async def fallback(msg):
+            order.append("fallback:" + msg.text)
+
+    async with open_emulator() as emu:
+        async with running(emu, setup_order) as bot:
+            c = emu.control
+            sent = await c.send_message("c2c", "talk", user=ALICE)
+            await c.wait_for_reply(sent["message_id"], timeout=5)
+            before = bot.dispatch_core.stats.completed  # (the talk event is still in flight)
+            await process(bot, emu, "c2c", "blocked", user=ALICE)   # stopped before the conversation
+            await process(bot, emu, "c2c", "other", user=ALICE)     # taken by the conversation first
+            with trio.fail_after(5):
+                await bot.dispatch_core.wait_completed(before + 3)  # talk handler done too
+            await process(bot, emu, "c2c", "other", user=ALICE)     # conversation over: a command
+            await process(bot, emu, "c2c", "chat", user=ALICE)      # no command: the fallback
+            assert order == ["pre:talk", "pre:blocked", "pre:other", "conversation:other",
+                             "pre:other", "command:other", "pre:chat", "fallback:chat"]
