@@ -68,3 +68,20 @@ async def test_identifies_are_staggered_by_max_concurrency() -> None:
         assert st["connected"] == 2 or early >= 0.3
         await env.wait_status(lambda s: s["connected"] == 4, timeout=5.0)
         assert trio.current_time() - t0 >= 0.3
+
+
+async def test_sockets_open_only_when_their_identify_may_be_sent() -> None:
+    # 3 shards, one Identify per 0.3 s: a shard waiting for its turn holds no idle socket
+    # (which would send neither Identify nor heartbeats and may be closed by the platform)
+    async with gateway_env(max_concurrency=1) as env:
+        await env.start_gateway(shards=3, options=attrs.evolve(FAST, identify_period=0.3))
+        idle_sockets = []
+        with trio.fail_after(5):
+            while True:
+                st = await env.emu.control.sessions()
+                identified = sum(1 for s in st["sessions"] if s["connected"])
+                idle_sockets.append(st["connections"] - identified)
+                if identified == 3:
+                    break
+                await trio.sleep(0.01)
+        assert max(idle_sockets) <= 1, idle_sockets

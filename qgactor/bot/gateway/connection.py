@@ -106,6 +106,7 @@ class ConnectionActor(Actor):
         self.connect_timeout = connect_timeout
         self.report_to = report_to
         self._last_token: str | None = None
+        self._gated = False  # an Identify slot of the gate is held for the current connection
 
     def __repr__(self) -> str:
         return f"<ConnectionActor shard={self.link.shard} url={self.url!r}>"
@@ -142,6 +143,13 @@ class ConnectionActor(Actor):
             await trio.sleep(reconnect.delay)
 
     async def _one_connection(self) -> Reconnect | None:
+        # Wait for an Identify slot before opening the socket, not after Hello: a socket held
+        # open without Identify (and so without heartbeats) while other shards take their turn
+        # may be closed by the platform.
+        self._gated = False
+        if not self.link.machine.can_resume:
+            await self.gate.wait()
+            self._gated = True
         try:
             return await self._connection_in_nursery()
         except BaseExceptionGroup as group:
@@ -234,8 +242,9 @@ class ConnectionActor(Actor):
     async def _send_auth(self, need: NeedToken) -> None:
         link = self.link
         creds = self.credentials
-        if need.identify:
+        if need.identify and not self._gated:
             await self.gate.wait()
+        self._gated = False
         try:
             if need.refresh:
                 log.warning("shard %s: the platform rejected the token (4004); fetching a new one", link.shard)
