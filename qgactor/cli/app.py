@@ -240,7 +240,10 @@ async def open_application(
         manager = PluginManager(bot, loaded.plugins_dir, config_dir=loaded.plugin_config_dir)
         if loaded.plugins_dir.is_dir():
             plan = manager.attach(watch=watch)
-            log.info("plugins: %s", ", ".join(plan.order) or "none loaded")
+            ready = [n for n in plan.order if manager.slots[n].version is not None]
+            broken = sorted(n for n, slot in manager.slots.items() if slot.version is None)
+            log.info("plugins: %s%s", ", ".join(ready) or "none loaded",
+                     f" (not loaded: {', '.join(broken)}; see above)" if broken else "")
         else:
             log.warning("plugins directory %s does not exist: no plugins loaded", loaded.plugins_dir)
         for entry in loaded.actors:

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 import attrs
 import trio
 
+from qgactor.config import ConfigError
 from qgactor.plugins.components import register_version, unregister
 from qgactor.plugins.events import UnknownEventError
 from qgactor.plugins.info import ReloadResult
@@ -111,8 +112,11 @@ class Lifecycle:
     def _fail(self, slot: PluginSlot, exc: BaseException) -> None:
         slot.state = PluginState.FAILED
         slot.reason = str(exc)
+        # an invalid config file is the user's to fix: file, key and line say it all, a
+        # traceback of the config loader would only hide them; code errors keep theirs
+        user_error = isinstance(exc.__cause__, ConfigError)
         log.error("plugin %s failed to load: %s", slot.name, exc,
-                  exc_info=exc.__cause__ or exc)
+                  exc_info=None if user_error else (exc.__cause__ or exc))
 
     # -- activate / deactivate -------------------------------------------------------------
     def _require_host(self) -> PluginsHost:
