@@ -8,6 +8,7 @@ import pytest
 import trio
 import trio.testing
 
+from kernel_helpers import wait_until
 from qgactor.runtime import (
     Actor,
     ActorDead,
@@ -22,12 +23,6 @@ from qgactor.runtime import (
     open_actor_nursery,
     snapshot,
 )
-
-
-async def wait_until(cond: Any, timeout: float = 2.0) -> None:
-    with trio.fail_after(timeout):
-        while not cond():
-            await trio.sleep(0.001)
 
 
 async def test_start_soon_loop_lives_with_incarnation_and_crashes_it() -> None:

@@ -8,6 +8,7 @@ import pytest
 import trio
 import trio.testing
 
+from kernel_helpers import wait_until
 from qgactor.runtime import (
     Actor,
     ActorDead,
@@ -36,12 +37,6 @@ class Conv(Actor):
 
     async def on_stop(self, reason: ExitReason) -> None:
         self.log.append(("stop", self.key, reason.kind.value))
-
-
-async def wait_until(cond: Any, timeout: float = 2.0) -> None:
-    with trio.fail_after(timeout):
-        while not cond():
-            await trio.sleep(0.001)
 
 
 async def test_start_and_terminate_children_with_cap() -> None:

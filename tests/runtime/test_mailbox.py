@@ -8,6 +8,7 @@ import pytest
 import trio
 import trio.testing
 
+from kernel_helpers import wait_until
 from qgactor.runtime import (
     Actor,
     ActorDead,
@@ -33,12 +34,6 @@ class Gate(Actor):
         await self.gate.wait()
         self.seen.append(msg)
         return msg
-
-
-async def wait_until(cond: Any, timeout: float = 2.0) -> None:
-    with trio.fail_after(timeout):
-        while not cond():
-            await trio.sleep(0.001)
 
 
 async def _blocked(an: Any, overflow: Overflow, seen: list[Any], gate: trio.Event) -> Any:

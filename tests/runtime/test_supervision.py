@@ -8,6 +8,7 @@ import pytest
 import trio
 import trio.testing
 
+from kernel_helpers import wait_until
 from qgactor.runtime import (
     Actor,
     Backoff,
@@ -40,12 +41,6 @@ class Recorder(Actor):
 
     async def on_stop(self, reason: ExitReason) -> None:
         self.log.append(("stop", self.tag, reason.kind.value))
-
-
-async def wait_until(cond: Any, timeout: float = 2.0, step: float = 0.001) -> None:
-    with trio.fail_after(timeout):
-        while not cond():
-            await trio.sleep(step)
 
 
 def starts(log: list[Any]) -> list[str]:
