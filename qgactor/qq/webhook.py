@@ -222,18 +222,26 @@ class WebhookHandler:
     def _unsigned_validation(self, body: bytes) -> WebhookResponse | None:
         # nonebot answers op 13 without signature headers; we do too, but only for plain tokens
         # and timestamps that cannot double as a signed event body (no signing oracle).
+        # A malformed unsigned op 13 is just an unsigned request (401, no raw body in the logs):
+        # anyone can send it, so it must not be able to fill the log with its text.
         env = parse_envelope(body, max_size=self.max_body)
         if isinstance(env, BadFrame) or env.op != Opcode.CALLBACK_VALIDATION:
             return None
-        return self._validation(env.d, body)
+        answer = self._validation(env.d, body, count_bad=False)
+        return answer if answer.status == 200 else None
 
-    def _validation(self, d: Any, body: bytes) -> WebhookResponse:
+    def _validation(self, d: Any, body: bytes, *, count_bad: bool = True) -> WebhookResponse:
         plain = d.get("plain_token") if isinstance(d, dict) else None
         ts = d.get("event_ts") if isinstance(d, dict) else None
+        problem = None
         if not isinstance(plain, str) or not isinstance(ts, str):
-            return self._bad(BadFrame("op 13 without string plain_token/event_ts", body.decode("utf-8", "replace")), 400)
-        if not _SAFE_PLAIN_TOKEN.fullmatch(plain) or not _DIGITS.fullmatch(ts):
-            return self._bad(BadFrame("op 13 plain_token/event_ts has unexpected characters", body.decode("utf-8", "replace")), 400)
+            problem = "op 13 without string plain_token/event_ts"
+        elif not _SAFE_PLAIN_TOKEN.fullmatch(plain) or not _DIGITS.fullmatch(ts):
+            problem = "op 13 plain_token/event_ts has unexpected characters"
+        if problem is not None:
+            if not count_bad:
+                return WebhookResponse(400, {"error": problem}, reason=problem)
+            return self._bad(BadFrame(problem, body.decode("utf-8", "replace")), 400)
         self.stats.validations += 1
         return WebhookResponse(200, validation_answer(self._key, plain, ts), reason="op 13 validation")
 

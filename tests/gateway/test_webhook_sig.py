@@ -112,7 +112,12 @@ def test_handler_op13_signed_and_unsigned_but_no_signing_oracle() -> None:
     # a plain_token that looks like an event body would turn op 13 into a signing oracle
     evil = {"op": 13, "d": {"plain_token": '{"op":0,"t":"AT_MESSAGE_CREATE"}', "event_ts": "1"}}
     resp = h.handle({}, json.dumps(evil).encode(), NOW)
-    assert resp.status == 400 and "signature" not in resp.body
+    assert resp.status == 401 and "signature" not in resp.body
+    # ... and, unsigned, it is only an unsigned request: no bad frame whose raw text gets logged
+    assert resp.bad_frame is None and h.stats.unsigned == 1 and h.stats.bad_frames == 0
+    signed_evil_headers, signed_evil = _signed(evil)
+    resp = h.handle(signed_evil_headers, signed_evil, NOW)  # signed by the platform: a bad frame
+    assert resp.status == 400 and resp.bad_frame is not None and h.stats.bad_frames == 1
 
 
 def test_handler_bad_bodies_are_counted_not_raised() -> None:
