@@ -54,10 +54,12 @@ def test_init_creates_a_project_whose_test_passes(qgactor, tmp_path: Path) -> No
         assert (project / rel).is_file(), rel
     assert "qq_project" in result.stdout and "pytest" in result.stdout
     assert (project / "qgactor.toml").stat().st_mode & 0o077 == 0, "the config may hold the secret: 0600"
+    added = qgactor("plugin", "new", "weather", "--test", cwd=project)  # its test must pass too
+    assert added.returncode == 0, added.stderr
     tests = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"], cwd=project,
                            capture_output=True, text=True, timeout=90, env=qgactor_env())
     assert tests.returncode == 0, tests.stdout + tests.stderr
-    assert "3 passed" in tests.stdout
+    assert "4 passed" in tests.stdout
 
 
 def test_the_repository_reminder_is_the_init_template() -> None:
