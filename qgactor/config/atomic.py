@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import hashlib
 import os
+import secrets
 import stat
-import tempfile
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -39,11 +39,11 @@ def atomic_write(path: str | os.PathLike[str], data: bytes | Iterable[bytes], *,
         try:
             mode = stat.S_IMODE(os.stat(target).st_mode)
         except FileNotFoundError:
-            umask = os.umask(0)
-            os.umask(umask)
-            mode = 0o644 & ~umask
+            mode = None  # a new file: 0o644 minus the umask, applied by the OS at creation
     hasher = hashlib.sha256()
-    fd, tmp_name = tempfile.mkstemp(dir=directory, prefix=f".{target.name}.", suffix=".tmp")
+    # private until the final mode is set (the data may be a secret); a new file without a
+    # requested mode gets 0o644 minus the umask from the OS itself
+    fd, tmp_name = _create_temp(directory, target.name, 0o600 if mode is not None else 0o644)
     try:
         with os.fdopen(fd, "wb") as f:
             chunks = (data,) if isinstance(data, (bytes, bytearray, memoryview)) else data
@@ -51,7 +51,7 @@ def atomic_write(path: str | os.PathLike[str], data: bytes | Iterable[bytes], *,
                 hasher.update(chunk)
                 f.write(chunk)
             f.flush()
-            if hasattr(os, "fchmod"):
+            if mode is not None and hasattr(os, "fchmod"):
                 os.fchmod(f.fileno(), mode)
             os.fsync(f.fileno())
         os.replace(tmp_name, target)
@@ -63,6 +63,19 @@ def atomic_write(path: str | os.PathLike[str], data: bytes | Iterable[bytes], *,
         raise
     _fsync_directory(directory)
     return hasher.hexdigest()
+
+
+def _create_temp(directory: Path, name: str, perms: int) -> tuple[int, str]:
+    """Create a new temporary file beside the target with ``perms`` minus the umask (applied by
+    the OS; reading the umask with ``os.umask`` would briefly change it for every thread)."""
+    for _ in range(100):
+        tmp_name = str(directory / f".{name}.{secrets.token_hex(6)}.tmp")
+        try:
+            return os.open(tmp_name, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0),
+                           perms), tmp_name
+        except FileExistsError:
+            continue
+    raise FileExistsError(f"cannot create a temporary file in {directory}")
 
 
 def _fsync_directory(directory: Path) -> None:

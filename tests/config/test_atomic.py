@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import random
 import signal
+import stat
 import subprocess
 import sys
 import textwrap
@@ -126,3 +127,15 @@ def test_failure_before_rename_leaves_file_and_no_temp(tmp_path: Path) -> None:
         atomic_write(target, broken())  # type: ignore[arg-type]
     assert target.read_bytes() == b"old"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["c.toml"]
+
+
+def test_new_file_mode_follows_the_umask_and_secrets_stay_private(tmp_path: Path) -> None:
+    old = os.umask(0o027)
+    try:
+        atomic_write(tmp_path / "new.toml", b"x")
+        assert stat.S_IMODE(os.stat(tmp_path / "new.toml").st_mode) == 0o640
+        assert os.umask(0o027) == 0o027, "atomic_write must not change the process umask"
+        atomic_write(tmp_path / "secret.toml", b"secret = 'x'", mode=0o600)
+        assert stat.S_IMODE(os.stat(tmp_path / "secret.toml").st_mode) == 0o600
+    finally:
+        os.umask(old)
