@@ -52,6 +52,7 @@ from qgactor.qq.errors import (
     error_for_response,
 )
 from qgactor.qq.ratelimit import RateLimit, RouteLimiter
+from qgactor.qq.transport import NotSentError, TransportError
 
 __all__ = ["Route", "RetryPolicy", "Limits", "ApiResponse", "HttpCore", "parse_retry_after"]
 
@@ -61,8 +62,11 @@ _IDEMPOTENT = frozenset({"GET", "HEAD", "PUT", "PATCH", "DELETE"})
 #: Characters left as is in path parameters (RFC 3986 pchar minus "/"); ids such as
 #: ``ROBOT1.0_...!`` keep their punctuation, emoji ids are UTF-8 percent-encoded.
 _PATH_SAFE = "@!$'()*+,;=:"
-#: Transport errors after which the request provably never reached the server.
-_NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
+#: Transport errors after which the request provably never reached the server (httpx's for an
+#: injected ``httpx.AsyncClient``, ``NotSentError`` for qgactor's own transport).
+_NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout, NotSentError)
+#: What a client may raise when a request got no HTTP answer.
+_TRANSPORT_ERRORS = (httpx.HTTPError, TransportError)
 
 
 @attrs.frozen
@@ -182,8 +186,9 @@ class HttpCore:
 
     ``HttpCore(credentials, client, *, retry=RetryPolicy(), limits=Limits())`` where
     ``client`` has httpx's ``async request(method, path, **kwargs)`` and resolves ``path``
-    against the API base (an ``httpx.AsyncClient`` with ``base_url``, or the API client's
-    prefixing wrapper).
+    against the API base: qgactor's own keep-alive transport
+    (``qgactor.qq.transport_client.ApiTransport``, what ``ApiClient`` uses by default) or an
+    ``httpx.AsyncClient`` behind the API client's prefixing wrapper.
     """
 
     def __init__(self, credentials: Credentials, client: Any, *,
@@ -233,7 +238,7 @@ class HttpCore:
                         method, path, json=json, params=clean_params, data=data, files=files,
                         headers=auth, timeout=self.limits.timeout,
                     )
-            except httpx.HTTPError as exc:
+            except _TRANSPORT_ERRORS as exc:
                 sent_maybe = not isinstance(exc, _NOT_SENT)
                 if attempt >= self.retry.attempts or (sent_maybe and not retryable_anyway):
                     raise ApiConnectionError(

@@ -18,6 +18,7 @@ from qgactor.qq.api.users import UsersMixin
 from qgactor.qq.auth import Credentials
 from qgactor.qq.endpoints import PRODUCTION, Endpoints
 from qgactor.qq.http import ApiResponse, HttpCore, Limits, RetryPolicy, Route
+from qgactor.qq.transport_client import ApiTransport
 
 __all__ = ["ApiClient", "USER_AGENT"]
 
@@ -34,8 +35,10 @@ class ApiClient(SendMixin, UsersMixin, ChannelsMixin, MembersMixin, GuildAdminMi
     - ``credentials``: a ``TokenSource`` or ``LegacyToken``.
     - ``endpoints``: ``PRODUCTION``, ``SANDBOX`` or ``Endpoints.custom(...)``; ``base_url``
       overrides its API base.
-    - ``http``: an ``httpx.AsyncClient`` to share (its ``base_url`` is ignored; absolute URLs
-      are used); by default the client owns one.
+    - ``http``: an ``httpx.AsyncClient`` to send through instead (its ``base_url`` is ignored;
+      absolute URLs are used; the caller closes it). By default the client owns a lean
+      keep-alive pool of its own (``qgactor.qq.transport_client.ApiTransport``, at most
+      ``limits.max_concurrency`` connections), several times cheaper per request than httpx.
 
     Use ``async with ApiClient(...) as api:`` (or ``await api.aclose()``). Every method
     raises the ``ApiError`` family, ``ApiConnectionError`` or ``ValueError`` for bad arguments.
@@ -49,9 +52,15 @@ class ApiClient(SendMixin, UsersMixin, ChannelsMixin, MembersMixin, GuildAdminMi
         self.base_url = (base_url or self.endpoints.api_base).rstrip("/")
         limits = limits or Limits()
         self._owns_http = http is None
-        client = http or httpx.AsyncClient(timeout=limits.timeout, headers={"User-Agent": USER_AGENT})
+        client: ApiTransport | httpx.AsyncClient
+        if http is None:
+            client = ApiTransport(self.base_url, max_connections=limits.max_concurrency, user_agent=USER_AGENT)
+            sender: ApiTransport | _Prefixed = client
+        else:
+            client = http
+            sender = _Prefixed(http, self.base_url)
         self._base_client = client
-        self._http = HttpCore(credentials, _Prefixed(client, self.base_url), retry=retry, limits=limits)
+        self._http = HttpCore(credentials, sender, retry=retry, limits=limits)
 
     def __repr__(self) -> str:
         return f"<ApiClient {self.base_url} {self.credentials!r}>"
