@@ -8,14 +8,18 @@ scan of every connection per request.
   ``trio.open_tcp_stream`` (``http``) or ``trio.open_ssl_over_tcp_stream`` (``https``: the
   default ``ssl`` context, SNI and ALPN ``http/1.1``), kept alive and reused.
 - Idle connections wait on a LIFO stack (the most recently used first: it is the least likely
-  to have been closed by the server); one idle longer than ``keepalive_expiry`` is closed.
+  to have been closed by the server); one idle longer than ``keepalive_expiry``, or one the
+  server has closed meanwhile (its socket is readable: EOF or stray bytes), is closed instead
+  of reused.
 - At most ``max_connections`` requests are in flight; more wait for a slot (``PoolTimeout``).
 - A connection is discarded after an error, a timeout, a cancellation, ``Connection: close``
   or anything else that leaves its ``h11`` state machine other than ready for the next request.
-- A request on a *reused* connection that fails before any byte of the answer arrived (the
-  server closed the idle connection meanwhile) is sent once more on a fresh connection. That is
-  the only retry here; timeouts and failures after the answer started are raised. Retries and
-  idempotency rules live above, in ``qgactor.qq.http``.
+- An idempotent request (GET, HEAD, PUT, DELETE, OPTIONS) on a *reused* connection that fails
+  before any byte of the answer arrived (the server closed the connection as we sent) is sent
+  once more on a fresh connection. Any other request is not: the server may have processed it
+  before closing (RFC 9110 9.2.2), so it raises ``ReadError`` and ``qgactor.qq.http`` decides
+  (a send with a platform dedup key is retried there, a plain POST is not). That is the only
+  retry here; timeouts and failures after the answer started are raised.
 - Timeouts (``timeout`` seconds each for waiting for a slot, connecting, writing and reading
   the answer) raise ``PoolTimeout``, ``ConnectTimeout``, ``WriteTimeout`` and ``ReadTimeout``.
 
@@ -27,6 +31,7 @@ from __future__ import annotations
 
 import json as jsonlib
 import logging
+import select
 import ssl
 import zlib
 from collections.abc import Iterable
@@ -46,6 +51,8 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 _READ_SIZE = 65536
+#: Methods a stale keep-alive connection may resend (RFC 9110 9.2.2: idempotent).
+_RESENDABLE = frozenset({"GET", "HEAD", "PUT", "DELETE", "OPTIONS"})
 
 
 class TransportError(Exception):
@@ -227,7 +234,10 @@ class ConnectionPool:
                 conn = await self._connect(timeout)
             try:
                 return await self._exchange(conn, h11_request, body, timeout)
-            except _Stale:
+            except _Stale as stale:
+                if method not in _RESENDABLE:
+                    raise ReadError(f"the server closed the kept-alive connection without answering "
+                                    f"{method} {target}; the request may have been processed") from stale
                 log.debug("%s %s: reused connection was closed by the server, resending once", method, target)
                 conn = await self._connect(timeout)
                 return await self._exchange(conn, h11_request, body, timeout)
@@ -241,7 +251,7 @@ class ConnectionPool:
         now = trio.current_time()
         while idle:
             conn = idle.pop()
-            if now - conn.idle_since <= self.keepalive_expiry:
+            if now - conn.idle_since <= self.keepalive_expiry and not _readable(conn):
                 return conn
             _close_now(conn)
         return None
@@ -360,13 +370,31 @@ class ConnectionPool:
         await self.aclose()
 
 
-def _close_now(conn: _Connection) -> None:
-    """Close the connection's socket at once, without a TLS close_notify (never blocks)."""
+def _socket_of(conn: _Connection) -> Any:
     stream: Any = conn.stream
     while stream is not None and not hasattr(stream, "socket"):
         stream = getattr(stream, "transport_stream", None)
-    if stream is not None:
-        stream.socket.close()
+    return None if stream is None else stream.socket
+
+
+def _readable(conn: _Connection) -> bool:
+    """True if an idle connection's socket has something to read: the server closed it (EOF) or
+    sent bytes nobody asked for. Either way it must not carry the next request."""
+    sock = _socket_of(conn)
+    if sock is None:  # pragma: no cover - every stream we open wraps a SocketStream
+        return False
+    try:
+        readable, _, _ = select.select([sock.fileno()], [], [], 0)
+    except (OSError, ValueError):
+        return True
+    return bool(readable)
+
+
+def _close_now(conn: _Connection) -> None:
+    """Close the connection's socket at once, without a TLS close_notify (never blocks)."""
+    sock = _socket_of(conn)
+    if sock is not None:
+        sock.close()
     else:  # pragma: no cover - every stream we open wraps a SocketStream
         log.warning("cannot find the socket of %r to close it", conn.stream)
 

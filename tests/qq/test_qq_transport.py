@@ -25,6 +25,7 @@ from qgactor.qq.transport import (
     Origin,
     PoolTimeout,
     ProtocolError,
+    ReadError,
     ReadTimeout,
     default_ssl_context,
 )
@@ -208,6 +209,35 @@ async def test_stale_keepalive_connection_is_resent_once_on_a_fresh_one(serve) -
         await server.wait_for(lambda: server.eofs == 1)  # the idle connection is now dead
         assert (await pool.request("POST", "/b", [], b"2")).content == b"ok"
     assert [(c, t) for c, _, t, _, _ in server.requests] == [(0, "/a"), (1, "/b")]  # /b arrived once
+
+
+async def test_a_post_the_server_read_but_did_not_answer_is_never_resent(serve) -> None:  # type: ignore[no-untyped-def]
+    # the server reads the second request on the kept-alive connection, then closes it without
+    # an answer: it may have processed it, so a POST is not sent again (a GET is)
+    def script(conn: int, index: int, req: h11.Request, body: bytes) -> tuple[bytes, str]:
+        if conn == 0 and index == 1:
+            return b"", "close"
+        return OK, "keep"
+    server = await serve(script)
+    async with _pool(server) as pool:
+        await pool.request("POST", "/a", [], b"1")
+        with pytest.raises(ReadError, match="may have been processed"):
+            await pool.request("POST", "/send", [], b"2")
+        assert [t for _, _, t, _, _ in server.requests] == ["/a", "/send"]  # /send arrived once
+        assert (await pool.request("GET", "/g1", [])).content == b"ok"  # conn 1
+
+
+async def test_a_get_the_server_did_not_answer_on_a_reused_connection_is_resent_once(serve) -> None:  # type: ignore[no-untyped-def]
+    def script(conn: int, index: int, req: h11.Request, body: bytes) -> tuple[bytes, str]:
+        if conn == 0 and index == 1:
+            return b"", "close"
+        return OK, "keep"
+    server = await serve(script)
+    async with _pool(server) as pool:
+        await pool.request("GET", "/a", [])
+        assert (await pool.request("GET", "/b", [])).content == b"ok"
+        assert pool.opened == 2
+    assert [(c, t) for c, _, t, _, _ in server.requests] == [(0, "/a"), (0, "/b"), (1, "/b")]
 
 
 async def test_answer_cut_short_on_a_reused_connection_is_not_resent(serve) -> None:  # type: ignore[no-untyped-def]
