@@ -33,6 +33,10 @@ class PluginInfo:
         allow_hot_reload: from the manifest.
         commands: its commands (from its class once imported).
         reloads: successful reloads since start.
+        calls: handler calls run (handlers run in the caller's task under the plugin's worker,
+            so the worker's ``processed`` count in the actor tree does not count them).
+        failures: handler calls that raised (each one crashed the plugin's worker).
+        waited, dropped: calls that waited for a reload or restart / that were not delivered.
     """
 
     name: str
@@ -46,6 +50,10 @@ class PluginInfo:
     allow_hot_reload: bool
     commands: tuple[CommandInfo, ...] = ()
     reloads: int = 0
+    calls: int = 0
+    failures: int = 0
+    waited: int = 0
+    dropped: int = 0
 
     def as_dict(self) -> dict[str, object]:
         """A JSON-friendly dict (for the management endpoint and the console)."""

@@ -278,7 +278,8 @@ class PluginManager:
             name=name, version=m.version, description=m.description, author=m.author,
             state=slot.state.value, reason=slot.reason, path=slot.source.path,
             dependencies=dict(m.dependencies), allow_hot_reload=m.allow_hot_reload,
-            commands=tuple(commands), reloads=slot.reloads,
+            commands=tuple(commands), reloads=slot.reloads, calls=slot.stats_calls,
+            failures=slot.stats_failures, waited=slot.stats_waited, dropped=slot.stats_dropped,
         )
 
     def _slot(self, name: str) -> PluginSlot:

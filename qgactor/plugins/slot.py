@@ -104,6 +104,10 @@ class PluginSlot:
         """Calls that had to wait for a reload to finish."""
         self.stats_dropped = 0
         """Calls not delivered (plugin disabled, handler gone, or wait exceeded)."""
+        self.stats_calls = 0
+        """Handler calls run."""
+        self.stats_failures = 0
+        """Handler calls that raised (each crashed the worker's incarnation)."""
 
     @property
     def name(self) -> str:
@@ -214,6 +218,7 @@ class PluginSlot:
             return self._undelivered(raising, f"plugin {self.name!r} has no {key}")
         pending = Pending(key)
         self.inflight.add(pending)
+        self.stats_calls += 1
         try:
             with trio.CancelScope() as scope:
                 run.scopes.add(scope)
@@ -228,6 +233,7 @@ class PluginSlot:
                     log.info("plugin %s: %s: %s", self.name, key, exc)
                     result = None
                 except Exception as exc:
+                    self.stats_failures += 1
                     pending.fail(exc)
                     run.crash(exc, f"{self.name}: {key}")
                     if raising:
