@@ -384,7 +384,12 @@ def _readable(conn: _Connection) -> bool:
     if sock is None:  # pragma: no cover - every stream we open wraps a SocketStream
         return False
     try:
-        readable, _, _ = select.select([sock.fileno()], [], [], 0)
+        fd = sock.fileno()
+        if hasattr(select, "poll"):  # select.select() cannot watch fds above FD_SETSIZE (1024)
+            poller = select.poll()
+            poller.register(fd, select.POLLIN)
+            return bool(poller.poll(0))
+        readable, _, _ = select.select([fd], [], [], 0)
     except (OSError, ValueError):
         return True
     return bool(readable)
