@@ -78,12 +78,13 @@ def _call_marked(token: trio.lowlevel.TrioToken | None, fn: Callable[[Any], T], 
 
 
 async def run_in_worker(token: trio.lowlevel.TrioToken | None, fn: Callable[[Any], T], arg: Any,
-                        limiter: trio.CapacityLimiter | None = None) -> T:
+                        limiter: Any = None) -> T:
     """Run the plain ``def`` handler ``fn(arg)`` in a worker thread and return its result.
 
     Cancellation waits for the thread to return (it is never abandoned); blocking helpers the
     handler calls meanwhile are cancelled (see the module docstring). ``token`` is the bot's trio
-    token. Raises whatever ``fn`` raises.
+    token; ``limiter`` bounds the threads (a ``trio.CapacityLimiter`` or any object with its
+    ``acquire_on_behalf_of``/``release_on_behalf_of``). Raises whatever ``fn`` raises.
     """
     return await trio.to_thread.run_sync(_call_marked, token, fn, arg, limiter=limiter,
                                          abandon_on_cancel=False)

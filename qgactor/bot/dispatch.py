@@ -24,6 +24,7 @@ from qgactor.bot.conversations import ConversationEnded, ConversationTimeout
 from qgactor.bot.inbound import InboundEvent
 from qgactor.bot.scenes import MESSAGE_EVENTS
 from qgactor.bot.services import BotServices
+from qgactor.bot.slots import ThreadsOutsideSlot
 from qgactor.qq.errors import EventParseError
 from qgactor.qq.models.parse import parse_event
 
@@ -73,7 +74,9 @@ def call_handler(services: BotServices, fn: Callable[..., Any], arg: Any) -> Awa
 
 
 async def _call_in_thread(services: BotServices, fn: Callable[..., Any], arg: Any) -> Any:
-    result = await run_in_worker(services.token, fn, arg, services.thread_limiter)
+    limiter = services.thread_limiter
+    result = await run_in_worker(services.token, fn, arg,
+                                 ThreadsOutsideSlot(limiter) if limiter is not None else None)
     if inspect.isawaitable(result):  # a def returning a coroutine (e.g. a lambda)
         return await result
     return result

@@ -4,16 +4,20 @@ The dispatcher takes a :class:`HandlerSlot` for each event it processes and rele
 the event is done. A handler that waits for a user (``conv.ask``/``wait_for``) steps out of
 its slot while it waits (:func:`step_out`) and takes one again when the answer
 came: otherwise ``max_concurrent_handlers`` users in conversations would hold every slot, and
-the answers they wait for could never be dispatched.
+the answers they wait for could never be dispatched. For the same reason a plain ``def``
+handler waits for a worker thread outside its slot (:class:`ThreadsOutsideSlot`): threads held
+by ``def`` handlers waiting in conversations must not leave every slot to handlers queuing for
+a thread.
 """
 
 from __future__ import annotations
 
 import contextvars
+from typing import Any
 
 import trio
 
-__all__ = ["HandlerSlot", "current_slot", "step_out"]
+__all__ = ["HandlerSlot", "ThreadsOutsideSlot", "current_slot", "step_out"]
 
 
 class HandlerSlot:
@@ -51,3 +55,40 @@ def step_out() -> HandlerSlot | None:
         return None
     slot.release()
     return slot
+
+
+class ThreadsOutsideSlot:
+    """A worker-thread limiter for ``trio.to_thread.run_sync(limiter=...)`` that, when no thread
+    is free, waits for one outside the current handler slot (then takes a slot again).
+
+    Wraps a ``trio.CapacityLimiter``; only the two methods ``to_thread`` uses are provided.
+    """
+
+    __slots__ = ("_limiter",)
+
+    def __init__(self, limiter: trio.CapacityLimiter) -> None:
+        self._limiter = limiter
+
+    async def acquire_on_behalf_of(self, borrower: Any) -> None:
+        """Take a thread token for ``borrower``; raises ``trio.Cancelled`` holding nothing."""
+        try:
+            self._limiter.acquire_on_behalf_of_nowait(borrower)
+            await trio.lowlevel.checkpoint()  # (a checkpoint like the blocking path)
+            return
+        except trio.WouldBlock:
+            pass
+        slot = step_out()
+        try:
+            await self._limiter.acquire_on_behalf_of(borrower)
+        finally:
+            if slot is not None:
+                try:
+                    await slot.acquire()
+                except BaseException:
+                    if borrower in self._limiter.statistics().borrowers:
+                        self._limiter.release_on_behalf_of(borrower)
+                    raise
+
+    def release_on_behalf_of(self, borrower: Any) -> None:
+        """Give ``borrower``'s thread token back."""
+        self._limiter.release_on_behalf_of(borrower)

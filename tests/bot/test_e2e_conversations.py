@@ -181,3 +181,32 @@ async def test_preprocessors_run_before_waiting_conversations() -> None:
             await process(bot, emu, "c2c", "chat", user=ALICE)      # no command: the fallback
             assert order == ["pre:talk", "pre:blocked", "pre:other", "conversation:other",
                              "pre:other", "command:other", "pre:chat", "fallback:chat"]
+
+
+async def test_def_handlers_in_conversations_holding_every_thread_do_not_freeze_the_bot() -> None:
+    # one worker thread, two handler slots: a def handler waits in a conversation (holding the
+    # thread), two more def commands queue for the thread; the answer must still get through
+    done: list[str] = []
+
+    def setup_threads(bot: Bot) -> None:
+        @bot.on_command("ask")
+        def ask(msg):
+            with msg.conversation(timeout=10) as conv:
+                done.append("answer:" + conv.ask("yes?").text)
+
+        @bot.on_command("work")
+        def work(msg):
+            done.append("work")
+
+    async with open_emulator() as emu:
+        async with running(emu, setup_threads, handler_threads=1, max_concurrent_handlers=2) as bot:
+            c = emu.control
+            sent = await c.send_message("c2c", "ask", user=ALICE)
+            await c.wait_for_reply(sent["message_id"], timeout=5)
+            before = bot.dispatch_core.stats.completed
+            await c.send_message("c2c", "work", user=BOB)
+            await c.send_message("c2c", "work", user=CAROL)
+            await c.send_message("c2c", "42", user=ALICE)
+            with trio.fail_after(5):
+                await bot.dispatch_core.wait_completed(before + 4)
+            assert done[0] == "answer:42" and done[1:] == ["work", "work"]

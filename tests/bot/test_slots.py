@@ -66,3 +66,32 @@ async def test_cancelled_while_taking_the_slot_again_holds_nothing(autojump_cloc
 
 async def test_outside_a_dispatcher_task_there_is_nothing_to_step_out_of() -> None:
     assert step_out() is None and current_slot.get() is None
+
+
+async def test_thread_limiter_waits_outside_the_slot_and_never_leaks_a_token(autojump_clock) -> None:
+    from qgactor.bot.slots import ThreadsOutsideSlot
+
+    sem = trio.Semaphore(1)
+    threads = trio.CapacityLimiter(1)
+    busy = object()
+    threads.acquire_on_behalf_of_nowait(busy)  # the only thread is taken
+    slot = HandlerSlot(sem)
+    other = HandlerSlot(sem)
+    borrower = object()
+
+    async def handler() -> None:
+        await slot.acquire()
+        current_slot.set(slot)
+        await ThreadsOutsideSlot(threads).acquire_on_behalf_of(borrower)
+
+    with trio.move_on_after(10):
+        async with trio.open_nursery() as n:
+            n.start_soon(handler)
+            await trio.sleep(1)
+            assert not slot.held and sem.value == 1  # waiting for a thread outside the slot
+            await other.acquire()                    # someone else runs meanwhile
+            threads.release_on_behalf_of(busy)       # the thread frees up: token taken, slot busy
+            await trio.sleep(1)
+            assert borrower in threads.statistics().borrowers
+    # cancelled while taking the slot back: the thread token was given back, no slot held
+    assert threads.borrowed_tokens == 0 and not slot.held and other.held
