@@ -286,6 +286,7 @@ class ConnectionPool:
         reused = conn.reused
         received = False
         done = False
+        eof = False  # a body delimited by the end of the connection leaves h11 in DONE/DONE
         try:
             phase = "write"
             with trio.CancelScope(deadline=trio.current_time() + timeout) as scope:
@@ -310,8 +311,10 @@ class ConnectionPool:
                             if reused and not received:
                                 raise _Stale() from exc
                             raise ReadError(f"reading the answer failed: {exc}") from exc
-                        if not chunk and reused and not received:
-                            raise _Stale()
+                        if not chunk:
+                            if reused and not received:
+                                raise _Stale()
+                            eof = True
                         received = True
                         h.receive_data(chunk)
                     elif type(event) is h11.Response:
@@ -336,7 +339,7 @@ class ConnectionPool:
             raise ProtocolError(f"invalid request: {exc}") from exc
         finally:
             self._active.discard(conn)
-            if done and h.our_state is h11.DONE and h.their_state is h11.DONE and not self._closed:
+            if done and not eof and h.our_state is h11.DONE and h.their_state is h11.DONE and not self._closed:
                 h.start_next_cycle()
                 conn.reused = True
                 conn.idle_since = trio.current_time()

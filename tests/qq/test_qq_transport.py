@@ -178,13 +178,17 @@ async def test_chunked_and_content_length_bodies_and_request_framing(serve) -> N
         if index == 0:
             return (b"HTTP/1.1 201 Created\r\nTransfer-Encoding: chunked\r\nX-A: 1\r\nx-a: 2\r\n\r\n"
                     b"5\r\nhello\r\n6\r\n world\r\n0\r\n\r\n"), "keep"
-        return OK, "keep"
+        if index == 1:
+            return OK, "keep"
+        return b"HTTP/1.1 200 OK\r\n\r\nuntil EOF", "close"  # no length: the body ends with the connection
     server = await serve(script)
     async with _pool(server) as pool:
         r = await pool.request("POST", "/p?q=1", [("content-type", "application/json")], b'{"a":1}')
         assert (r.status_code, r.content, r.headers["x-a"]) == (201, b"hello world", "1, 2")
         r2 = await pool.request("GET", "/g", [])
         assert r2.content == b"ok" and pool.opened == 1
+        assert (await pool.request("GET", "/e", [])).content == b"until EOF"
+        assert pool.idle_count == 0
     _, method, target, body, headers = server.requests[0]
     assert (method, target, body) == ("POST", "/p?q=1", b'{"a":1}')
     assert headers[b"host"] == f"127.0.0.1:{server.port}".encode() and headers[b"content-length"] == b"7"
@@ -201,8 +205,9 @@ async def test_connection_close_answer_is_not_reused(serve) -> None:  # type: ig
     await server.wait_for(lambda: server.eofs == 3)
 
 
-async def test_stale_keepalive_connection_is_resent_once_on_a_fresh_one(serve) -> None:  # type: ignore[no-untyped-def]
-    # the server answers one request per connection, then closes it without saying so
+async def test_an_idle_connection_the_server_closed_is_not_reused(serve) -> None:  # type: ignore[no-untyped-def]
+    # the server answers one request per connection, then closes it without saying so: the
+    # pool sees the idle socket readable (EOF) and opens a fresh one, even for a POST
     server = await serve(lambda c, i, r, b: (OK, "close"))
     async with _pool(server) as pool:
         assert (await pool.request("POST", "/a", [], b"1")).content == b"ok"
@@ -331,3 +336,54 @@ def test_origin_parsing() -> None:
     assert Origin.parse("https://h:443").host_header == "h"
     with pytest.raises(ValueError, match="absolute"):
         Origin.parse("api.sgroup.qq.com")
+
+
+def _self_signed(tmp_path: Any) -> tuple[str, str]:
+    """A self-signed certificate for ``localhost`` (cert path, key path)."""
+    import datetime
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "localhost")])
+    now = datetime.datetime.now(datetime.timezone.utc)
+    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
+            .serial_number(x509.random_serial_number()).not_valid_before(now - datetime.timedelta(days=1))
+            .not_valid_after(now + datetime.timedelta(days=1))
+            .add_extension(x509.SubjectAlternativeName([x509.DNSName("localhost")]), critical=False)
+            .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+            .sign(key, hashes.SHA256()))
+    cert_path, key_path = tmp_path / "cert.pem", tmp_path / "key.pem"
+    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_path.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                           serialization.NoEncryption()))
+    return str(cert_path), str(key_path)
+
+
+async def test_https_keepalive_with_sni_and_certificate_checks(tmp_path: Any) -> None:
+    cert, key = _self_signed(tmp_path)
+    server_ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    server_ctx.load_cert_chain(cert, key)
+    server_names: list[str | None] = []
+    server_ctx.sni_callback = lambda sock, name, ctx: server_names.append(name)  # type: ignore[assignment,return-value]
+    server = RawServer(lambda c, i, r, b: (OK, "keep"))
+    client_ctx = default_ssl_context()
+    client_ctx.load_verify_locations(cert)
+    async with trio.open_nursery() as nursery:
+        listeners = await nursery.start(functools.partial(
+            trio.serve_ssl_over_tcp, server.handle, 0, server_ctx, host="127.0.0.1", https_compatible=True))
+        port = listeners[0].transport_listener.socket.getsockname()[1]
+        async with ConnectionPool(Origin("https", "localhost", port), ssl_context=client_ctx) as pool:
+            for _ in range(3):
+                assert (await pool.request("GET", "/s", [])).content == b"ok"
+            assert pool.opened == 1 and server_names == ["localhost"]
+        await server.wait_for(lambda: server.eofs == 1)
+        # the certificate names localhost, not 127.0.0.1: the handshake is refused
+        async with ConnectionPool(Origin("https", "127.0.0.1", port), ssl_context=client_ctx) as pool:
+            with pytest.raises(ConnectError, match="cannot connect"):
+                await pool.request("GET", "/s", [])
+        nursery.cancel_scope.cancel()
+    assert [t for _, _, t, _, _ in server.requests] == ["/s"] * 3
