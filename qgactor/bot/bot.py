@@ -351,10 +351,19 @@ class Bot(BindingMixin):
                 self.stop()
 
     def run(self) -> None:
-        """Run the bot in a new trio loop until Ctrl-C (blocking; for scripts)."""
+        """Run the bot in a new trio loop until Ctrl-C (blocking; for scripts).
+
+        Ctrl-C stops the bot and returns quietly (logged at INFO): with trio's strict exception
+        groups the interrupt arrives as ``KeyboardInterrupt`` wrapped in (nested) exception
+        groups, possibly beside the ``Cancelled`` of the tasks it tore down; such a group counts
+        as the interrupt. Anything else is raised (e.g. :class:`SettingsError`,
+        :class:`RestartIntensityExceeded`).
+        """
         try:
             trio.run(self.serve)
-        except KeyboardInterrupt:
+        except BaseException as exc:
+            if not is_interrupt(exc):
+                raise
             log.info("%r interrupted", self)
 
     # -- introspection ---------------------------------------------------------------------------
@@ -374,3 +383,20 @@ class Bot(BindingMixin):
         if self.services is not None and self.services.conversations is not None:
             out["conversations"] = self.services.conversations.stats()
         return out
+
+
+def is_interrupt(exc: BaseException) -> bool:
+    """True if ``exc`` is a Ctrl-C: ``KeyboardInterrupt``, or an exception group (nested or not)
+    holding at least one ``KeyboardInterrupt`` and otherwise only ``KeyboardInterrupt`` or
+    ``trio.Cancelled``."""
+    if isinstance(exc, KeyboardInterrupt):
+        return True
+    if not isinstance(exc, BaseExceptionGroup):
+        return False
+    interrupts, rest = exc.split(KeyboardInterrupt)
+    if interrupts is None:
+        return False
+    if rest is None:
+        return True
+    _cancelled, other = rest.split(trio.Cancelled)
+    return other is None
