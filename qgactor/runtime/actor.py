@@ -131,6 +131,14 @@ class ActorContext:
 
         unwatch(self._ref, ref)
 
+    @property
+    def stopping(self) -> bool:
+        """True once a graceful stop of this incarnation was requested (by its supervisor or
+        :meth:`stop`): an actor spawned with ``drain_on_stop`` is then handling the rest of its
+        mailbox, and ``receive`` may wind down accordingly."""
+        ref = self._ref
+        return ref._stopping and ref._incarnation == self._incarnation
+
     def lookup(self, name: str) -> ActorRef | None:
         """The registered actor called ``name`` in this system, or None."""
         return self._ref._system.lookup(name)

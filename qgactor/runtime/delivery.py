@@ -8,6 +8,7 @@ stops for good. ``ActorRef`` keeps the fast paths (``tell``, ``ask``) and the pu
 
 from __future__ import annotations
 
+import logging
 from collections import deque
 from typing import TYPE_CHECKING, Any
 
@@ -23,6 +24,8 @@ if TYPE_CHECKING:
     from qgactor.runtime.system import ActorNursery
 
 __all__ = ["Delivery", "DEAD"]
+
+log = logging.getLogger("qgactor.runtime")
 
 DEAD = 5  # slot state: stopped for good (the full table is in qgactor.runtime.ref)
 
@@ -141,6 +144,12 @@ class Delivery:
         """The actor is dead for good: dead-letter queued tells, fail asks and blocked senders."""
         q = self._q
         system = self._system
+        if q:
+            # never silent: an actor that promised to drain says how much it could not handle
+            level = logging.WARNING if self._spec.drain_on_stop is not None else logging.DEBUG
+            log.log(level, "actor %r stopped for good with %d message(s) unhandled in its "
+                    "mailbox; recorded as dead letters (queued asks fail with ActorDead)",
+                    self.name, len(q))
         while q:
             item = q.popleft()
             if type(item) is _Ask:

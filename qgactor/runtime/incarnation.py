@@ -25,6 +25,7 @@ import trio
 from trio.lowlevel import Abort, current_task, wait_task_rescheduled
 
 from qgactor.runtime.actor import Actor, ActorContext
+from qgactor.runtime.draining import drain_mailbox, should_drain
 from qgactor.runtime.messages import ExitReason, classify
 from qgactor.runtime.ref import DEAD, EXITED, RUNNING, STARTING, STOPPING, ActorRef
 from qgactor.runtime.requests import _Ask
@@ -276,6 +277,8 @@ async def run_activation(ref: ActorRef, inc: int, first: bool) -> None:
                 _signal_started(ref)
             if ref._crash_exc is None:
                 hibernate = await message_loop(ref, actor, scope)
+                if not hibernate and should_drain(ref):
+                    await drain_mailbox(ref, actor)
     except BaseException as exc:
         error = exc
     finally:

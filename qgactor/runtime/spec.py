@@ -110,6 +110,16 @@ def _check_shutdown(_inst: object, _attr: object, value: float | None) -> None:
         raise ValueError(f"ChildSpec.shutdown must be >= 0 seconds or None, got {value}")
 
 
+def _drain_seconds(value: float | bool | None) -> float | None:
+    if value is True:
+        return math.inf
+    if value is False or value is None:
+        return None
+    if value < 0 or math.isnan(value):
+        raise ValueError(f"ChildSpec.drain_on_stop must be >= 0 seconds, True, False or None, got {value}")
+    return float(value)
+
+
 @attrs.frozen
 class ChildSpec:
     """Everything a supervisor needs to start (and restart) one child.
@@ -119,8 +129,12 @@ class ChildSpec:
     (unique per system; ``None`` gives an unregistered generated name). ``shutdown`` is the
     seconds a graceful stop may take before the actor is cancelled (``None``: wait forever, the
     default for supervisors). ``idle_timeout`` stops the actor normally after that many seconds
-    without messages. Raises ``TypeError`` for a factory that is not callable and
-    ``ValueError`` for a negative ``shutdown``.
+    without messages. ``drain_on_stop`` (seconds; ``True``: as long as the shutdown timeout
+    allows; default ``None``: off) makes a graceful stop first handle the messages already in
+    the mailbox, for at most that long, before the actor ends (see
+    :mod:`qgactor.runtime.draining`); without it they become dead letters. Raises
+    ``TypeError`` for a factory that is not callable and ``ValueError`` for a negative
+    ``shutdown`` or ``drain_on_stop``.
     """
 
     factory: Callable[..., Any] = attrs.field(validator=_check_factory)
@@ -131,6 +145,7 @@ class ChildSpec:
     shutdown: float | None = attrs.field(default=5.0, validator=_check_shutdown)
     mailbox: Mailbox = attrs.field(factory=Mailbox)
     idle_timeout: float | None = None
+    drain_on_stop: float | None = attrs.field(default=None, converter=_drain_seconds)
 
 
 def build_spec(factory: Callable[..., Any] | ChildSpec, args: tuple[Any, ...], options: dict[str, Any]) -> ChildSpec:
@@ -153,4 +168,4 @@ def build_spec(factory: Callable[..., Any] | ChildSpec, args: tuple[Any, ...], o
         return ChildSpec(factory, args=args, **options)
     except TypeError as exc:
         raise TypeError(f"spawn() got unexpected options {sorted(options)}: {exc}; valid options "
-                        "are name, restart, shutdown, mailbox, idle_timeout, kwargs") from None
+                        "are name, restart, shutdown, mailbox, idle_timeout, drain_on_stop, kwargs") from None
