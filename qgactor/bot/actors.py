@@ -77,10 +77,16 @@ class DispatcherActor(Actor):
     handler waiting for a user in a conversation does not count (``qgactor.bot.slots``).
     ``ask("status")`` answers the dispatcher's counters.
 
-    Stopping is graceful for the events in flight: their handlers get ``grace`` seconds to
-    finish (a reply half sent is not cut off), handlers waiting in a conversation are woken
-    at once with ``ConversationEnded``, and whatever still runs after ``grace`` is cancelled.
-    (Spawn the actor with a ``shutdown`` timeout above ``grace``.)
+    Stopping is graceful, and no event is lost silently. Spawned with ``drain_on_stop=grace``
+    (the bot does), the dispatcher first takes the events still queued in its mailbox - the
+    transports stopped before it (reverse start order), so nothing new arrives - and starts
+    them as usual. One grace period of ``grace`` seconds, from the stop request, covers that
+    and the handlers in flight: a reply half sent is not cut off; once the mailbox is empty,
+    handlers waiting in a conversation are woken with ``ConversationEnded`` (not earlier: a
+    queued event may be the answer they wait for); whatever still runs at the deadline is
+    cancelled and counted in a warning; events the kernel could not hand over by then are
+    logged with a count and recorded as dead letters. (Spawn it with a ``shutdown`` timeout
+    above ``grace``.)
     """
 
     def __init__(self, services: BotServices, core: DispatchCore, max_concurrent: int, *,
@@ -92,18 +98,19 @@ class DispatcherActor(Actor):
         self.grace = grace
         self.cut_off = 0
         self._nursery: trio.Nursery | None = None
+        self._grace_deadline: float | None = None
         self._ready = trio.Event()
         self._stopping = trio.Event()
         self._shield = trio.CancelScope(shield=True)
 
     async def on_start(self) -> None:
         self.ctx.start_soon(self._host)
-        self.ctx.start_soon(self._drain_on_stop)
+        self.ctx.start_soon(self._wind_down)
         await self._ready.wait()
 
     async def _host(self) -> None:
         """Owns the nursery of the handler tasks, shielded so that stopping the actor does not
-        cut them off: ``_drain_on_stop`` gives the shield a deadline instead. (One nursery for
+        cut them off: the grace period gives the shield a deadline instead. (One nursery for
         all events: a task per event costs no cancel scope of its own.)"""
         with self._shield:
             async with trio.open_nursery() as nursery:
@@ -114,13 +121,23 @@ class DispatcherActor(Actor):
             log.warning("dispatcher: %d event(s) cancelled after the %.1f s shutdown grace period",
                         self.cut_off, self.grace)
 
-    async def _drain_on_stop(self) -> None:
-        """Sleeps until the actor stops (its helper tasks are cancelled), then starts the grace
-        period of the events in flight and wakes handlers waiting in conversations."""
+    def _start_grace(self) -> float:
+        """Start the grace period (once) and return its deadline: the shield of the handler
+        tasks is cancelled then."""
+        deadline = self._grace_deadline
+        if deadline is None:
+            deadline = self._grace_deadline = trio.current_time() + self.grace
+            self._shield.deadline = deadline
+        return deadline
+
+    async def _wind_down(self) -> None:
+        """Sleeps until the actor's message loop ended (its helper tasks are cancelled after the
+        mailbox was drained), then closes the handler nursery within the grace period and wakes
+        handlers waiting in conversations."""
         try:
             await trio.sleep_forever()
         finally:
-            self._shield.deadline = trio.current_time() + self.grace
+            self._start_grace()
             self._stopping.set()
             conversations = self.services.conversations
             if self.in_flight and conversations is not None:
@@ -128,6 +145,8 @@ class DispatcherActor(Actor):
 
     async def receive(self, msg: Any) -> Any:
         if isinstance(msg, InboundEvent):
+            if self.ctx.stopping:  # draining the mailbox: the grace period runs from now on
+                self._start_grace()
             slot = HandlerSlot(self.slots)
             await slot.acquire()
             self.in_flight += 1

@@ -311,7 +311,7 @@ class Bot(BindingMixin):
         core = DispatchCore(services)
         dispatcher = await system.spawn(
             DispatcherActor, services, core, s.max_concurrent_handlers, kwargs={"grace": HANDLER_GRACE},
-            name="dispatcher", shutdown=HANDLER_GRACE + 2.0,
+            name="dispatcher", shutdown=HANDLER_GRACE + 2.0, drain_on_stop=HANDLER_GRACE,
             mailbox=Mailbox(capacity=s.dispatcher_mailbox, overflow=Overflow.BACKPRESSURE),
         )
         self.dispatch_core = core

@@ -25,7 +25,9 @@ Semantics in brief:
   ``max_restarts`` in ``within`` seconds: children stopped in reverse order, the supervisor
   crashes with :class:`RestartIntensityExceeded` (the root raises it from ``open_actor_nursery``).
 * Shutdown: reverse start order, each child gets its ``shutdown`` seconds, then is cancelled;
-  ``on_stop`` runs shielded. Linked children (``ctx.spawn``) stop before their parent.
+  ``on_stop`` runs shielded. Linked children (``ctx.spawn``) stop before their parent. A child
+  spawned with ``drain_on_stop=SECONDS`` first handles what is queued in its mailbox (bounded
+  by that and its ``shutdown``); what is left is logged with a count and dead-lettered.
 * Long-running loops belong in ``ctx.start_soon`` tasks started from ``on_start``.
 * ``ctx.watch(ref)`` delivers :class:`Down` once the ref is dead for good (not on restarts).
 * Idle actors hibernate without a trio task; this is invisible to them.
