@@ -387,3 +387,27 @@ async def test_https_keepalive_with_sni_and_certificate_checks(tmp_path: Any) ->
                 await pool.request("GET", "/s", [])
         nursery.cancel_scope.cancel()
     assert [t for _, _, t, _, _ in server.requests] == ["/s"] * 3
+
+
+async def test_an_injected_httpx_client_is_still_used_and_left_open(emu: Emulator) -> None:
+    import httpx
+
+    from qgactor.qq import TokenSource
+
+    tokens = TokenSource(emu.appid, emu.secret, token_url=emu.token_url)
+    sent: list[str] = []
+
+    async def record(request: httpx.Request) -> None:
+        sent.append(f"{request.method} {request.url.path}")
+
+    async with httpx.AsyncClient(event_hooks={"request": [record]}) as http:
+        async with ApiClient(tokens, endpoints=Endpoints.custom(emu.api_url, emu.token_url), http=http) as api:
+            assert (await api.get_me()).id
+        assert sent == ["GET /users/@me"] and not http.is_closed  # the caller owns it
+        with trio.socket.socket() as sock:
+            await sock.bind(("127.0.0.1", 0))
+            port = sock.getsockname()[1]
+        dead = ApiClient(tokens, endpoints=Endpoints.custom(f"http://127.0.0.1:{port}", emu.token_url), http=http,
+                         retry=RetryPolicy(attempts=2, base_delay=0.01, max_delay=0.01))
+        with pytest.raises(ApiConnectionError, match="after 2 attempt"):
+            await dead.get_me()
