@@ -23,8 +23,9 @@ scan of every connection per request.
 - Timeouts (``timeout`` seconds each for waiting for a slot, connecting, writing and reading
   the answer) raise ``PoolTimeout``, ``ConnectTimeout``, ``WriteTimeout`` and ``ReadTimeout``.
 
-Errors form one hierarchy under ``TransportError``; ``NotSentError`` marks the failures after
-which the request provably never reached the server (connect errors, pool timeouts).
+Errors form one hierarchy under ``TransportError`` (defined in ``qgactor.qq.transport_errors``,
+re-exported here); ``NotSentError`` marks the failures after which the request provably never
+reached the server (connect errors, pool timeouts).
 """
 
 from __future__ import annotations
@@ -42,8 +43,21 @@ import attrs
 import h11
 import trio
 
+from qgactor.qq.transport_errors import (
+    ConnectError,
+    ConnectTimeout,
+    NotSentError,
+    PoolTimeout,
+    ProtocolError,
+    ReadError,
+    ReadTimeout,
+    TransportError,
+    WriteError,
+    WriteTimeout,
+)
+
 __all__ = [
-    "Origin", "Response", "ConnectionPool",
+    "Origin", "Response", "ConnectionPool", "default_ssl_context",
     "TransportError", "NotSentError", "ConnectError", "ConnectTimeout", "PoolTimeout",
     "ReadTimeout", "WriteTimeout", "ReadError", "WriteError", "ProtocolError",
 ]
@@ -53,46 +67,6 @@ log = logging.getLogger(__name__)
 _READ_SIZE = 65536
 #: Methods a stale keep-alive connection may resend (RFC 9110 9.2.2: idempotent).
 _RESENDABLE = frozenset({"GET", "HEAD", "PUT", "DELETE", "OPTIONS"})
-
-
-class TransportError(Exception):
-    """The request got no complete HTTP answer (network, timeout or protocol failure)."""
-
-
-class NotSentError(TransportError):
-    """A transport failure after which the request provably never reached the server."""
-
-
-class ConnectError(NotSentError):
-    """The connection could not be opened (DNS, refused, TLS handshake). Check the URL and network."""
-
-
-class ConnectTimeout(ConnectError):
-    """Opening the connection took longer than the timeout."""
-
-
-class PoolTimeout(NotSentError):
-    """No connection slot became free within the timeout (``max_connections`` are all busy)."""
-
-
-class WriteError(TransportError):
-    """Sending the request failed; the server may have received part or all of it."""
-
-
-class WriteTimeout(WriteError):
-    """Sending the request took longer than the timeout; it may have been processed."""
-
-
-class ReadError(TransportError):
-    """The connection failed while waiting for or reading the answer; the request may have been processed."""
-
-
-class ReadTimeout(ReadError):
-    """The answer did not arrive within the timeout; the request may have been processed."""
-
-
-class ProtocolError(ReadError):
-    """The server broke HTTP/1.1 (bad framing, closed mid-answer); the request may have been processed."""
 
 
 class _Stale(Exception):

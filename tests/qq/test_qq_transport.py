@@ -17,7 +17,7 @@ import pytest
 import trio
 
 from qgactor.emulator import Emulator
-from qgactor.qq import ApiClient, ApiConnectionError, Endpoints, LegacyToken, Limits, RetryPolicy
+from qgactor.qq import ApiClient, ApiConnectionError, Endpoints, LegacyToken, RetryPolicy
 from qgactor.qq.transport import (
     ConnectError,
     ConnectionPool,
