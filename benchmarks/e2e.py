@@ -264,9 +264,11 @@ async def run_variant(variant: Variant, info: dict[str, Any], emu: Child, contro
     finally:
         await bot.stop()
     # conversations: a fresh process with room for U waiting handlers
-    # qgactor: a handler waiting in a conversation keeps its dispatcher slot (and thread), so U
-    # open conversations need max_concurrent_handlers (and handler_threads) >= U
-    extra = [str(sizes.users + 100)] if variant.script == "qgactor_bot.py" and not default_limits else []
+    # qgactor sync: a def handler waiting in a conversation holds its worker thread, so U open
+    # conversations need handler_threads >= U (async handlers step out of their dispatcher slot
+    # while they wait, so the async variant runs with the default settings)
+    extra = ([str(sizes.users + 100)] if variant.script == "qgactor_bot.py" and variant.mode == "sync"
+             and not default_limits else [])
     bot = await start_bot(variant, "conv", info, workdir, control, extra)
     try:
         def meter() -> Meter:
@@ -404,7 +406,7 @@ if __name__ == "__main__":
     parser.add_argument("--only", action="append", help="run variants whose name contains this")
     parser.add_argument("--json", help="write the raw figures to this file")
     parser.add_argument("--default-limits", action="store_true",
-                        help="run qgactor's conversations with the default handler limits (64 slots)")
+                        help="run qgactor sync's conversations with the default 16 worker threads too")
     parser.add_argument("--workdir", help="keep the processes' logs here (default: a temporary directory)")
     ns = parser.parse_args()
     result = trio.run(main, ns)
