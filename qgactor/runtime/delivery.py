@@ -23,11 +23,17 @@ from qgactor.runtime.spec import ChildSpec, Overflow
 if TYPE_CHECKING:
     from qgactor.runtime.system import ActorNursery
 
-__all__ = ["Delivery", "DEAD"]
+__all__ = ["Delivery", "DEAD", "NO_MAILBOX"]
 
 log = logging.getLogger("qgactor.runtime")
 
 DEAD = 5  # slot state: stopped for good (the full table is in qgactor.runtime.ref)
+
+NO_MAILBOX: Any = ()
+"""``_q`` of a slot whose mailbox deque is not allocated (never used, or released while the
+actor hibernates): empty, and with ``_cap == 0`` every sender takes the slow path, which
+allocates it (:meth:`Delivery._open_mailbox`). An empty ``deque`` costs ~760 B in CPython,
+about half of an idle actor."""
 
 
 class Delivery:
@@ -90,6 +96,19 @@ class Delivery:
         await cancel_shielded_checkpoint()
         raise self._full_error()
 
+    def _open_mailbox(self) -> None:
+        """Allocate the mailbox deque on first use (see ``NO_MAILBOX``); not once dead."""
+        if self._q is NO_MAILBOX and self._state != DEAD:
+            self._q = deque()
+            self._cap = self._spec.mailbox.capacity
+
+    def _close_mailbox(self) -> None:
+        """Give back an empty mailbox deque (an actor entering hibernation): the next sender
+        allocates a new one. Keeps it while senders are blocked."""
+        if not self._q and not self._putters and self._state != DEAD:
+            self._q = NO_MAILBOX
+            self._cap = 0
+
     def _append_and_wake(self, item: Any) -> None:
         self._q.append(item)
         g = self._getter
@@ -103,6 +122,7 @@ class Delivery:
     def _deliver_system(self, msg: Any) -> None:
         """Queue a kernel message (``Down``) regardless of capacity; ignored once dead."""
         if self._state != DEAD:
+            self._open_mailbox()
             self._append_and_wake(msg)
 
     def _handoff(self) -> None:

@@ -110,6 +110,7 @@ async def message_loop(ref: ActorRef, actor: Actor, token: object) -> bool:
                     ref._getter = current_task()
                     if await wait_task_rescheduled(_abort_getter(ref)) is _RETIRE:
                         return True
+                    q = ref._q  # allocated by the sender if the mailbox had none
                 else:
                     deadline = ref._idle_deadline = trio.current_time() + idle
                     ep = system._epoch
@@ -122,6 +123,7 @@ async def message_loop(ref: ActorRef, actor: Actor, token: object) -> bool:
                         woken = await wait_task_rescheduled(_abort_getter(ref))
                     if woken is _RETIRE:
                         return True
+                    q = ref._q
                     if cs.cancelled_caught and not q and ref._run is token:
                         ref._idle_stop = True
                         return False
@@ -156,8 +158,10 @@ def retire(ref: ActorRef) -> bool:
 
 
 def enter_hibernation(ref: ActorRef) -> None:
-    """Mark a running actor without a task as hibernating; its idle timeout keeps counting."""
+    """Mark a running actor without a task as hibernating (giving back its empty mailbox
+    deque); its idle timeout keeps counting."""
     ref._hib = True
+    ref._close_mailbox()
     ref._hib_count += 1
     if ref._spec.idle_timeout is not None:
         ref._system._idle_watch(ref, ref._idle_deadline, ref._hib_count)

@@ -22,7 +22,7 @@ from trio.lowlevel import (
     wait_task_rescheduled,
 )
 
-from qgactor.runtime.delivery import DEAD, Delivery
+from qgactor.runtime.delivery import DEAD, NO_MAILBOX, Delivery
 from qgactor.runtime.messages import ExitReason
 from qgactor.runtime.requests import _Ask, _Putter
 from qgactor.runtime.spec import ChildSpec, Overflow
@@ -116,8 +116,8 @@ class ActorRef(Delivery):
         self._spec = spec
         self._system = system
         self._sup = sup
-        self._q: deque[Any] = deque()
-        self._cap = spec.mailbox.capacity
+        self._q: deque[Any] = NO_MAILBOX  # allocated by the first sender (Delivery._open_mailbox)
+        self._cap = 0  # the mailbox's capacity once allocated (spec.mailbox.capacity); -1: dead
         self._overflow = spec.mailbox.overflow
         self._getter: Task | None = None
         self._putters: deque[_Putter] | None = None
@@ -235,6 +235,8 @@ class ActorRef(Delivery):
         :class:`ActorDead` if the actor has stopped for good. Call it from the trio thread only;
         from a worker thread use ``trio.from_thread.run_sync(ref.tell_nowait, msg)``.
         """
+        if self._q is NO_MAILBOX:
+            self._open_mailbox()
         if len(self._q) < self._cap:
             self._append_and_wake(msg)
             return True
@@ -293,6 +295,8 @@ class ActorRef(Delivery):
 
     # ----------------------------------------------------------------- internal
     async def _ask_wait(self, req: _Ask) -> Any:
+        if self._q is NO_MAILBOX:
+            self._open_mailbox()
         if len(self._q) < self._cap:
             self._append_and_wake(req)
         else:
@@ -306,6 +310,8 @@ class ActorRef(Delivery):
 
     async def _tell_slow(self, msg: Any) -> None:
         await checkpoint_if_cancelled()
+        if self._q is NO_MAILBOX:
+            self._open_mailbox()
         if len(self._q) < self._cap:
             self._append_and_wake(msg)
         elif await self._put_full(msg, is_ask=False):
