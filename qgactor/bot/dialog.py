@@ -113,20 +113,21 @@ class Conversation:
             if prompt:
                 await self.latest.reply(*prompt)
             slot = step_out()
-            with trio.move_on_after(limit):
-                await waiter.event.wait()
+            await waiter.park(self._manager, limit)
         finally:
             # timed out, the prompt failed or the handler was cancelled: withdraw the waiter so
             # that the next message is not taken by a waiter nobody listens to
-            if not waiter.event.is_set():
+            if not waiter.done:
                 withdraw_waiter(ref, waiter)
             if slot is not None:
                 await slot.acquire()  # raises Cancelled (holding nothing) if cancelled
-        if waiter.event.is_set():
+        if waiter.done:
             if waiter.error is not None:
                 raise waiter.error
-            self.latest = waiter.value
-            return waiter.value
+            value = waiter.value
+            waiter.value = None  # the timer may hold the waiter until its deadline
+            self.latest = value
+            return value
         if self.timeout_reply:
             try:
                 await self.latest.reply(self.timeout_reply)
