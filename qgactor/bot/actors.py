@@ -151,7 +151,8 @@ class DispatcherActor(Actor):
             await slot.acquire()
             self.in_flight += 1
             assert self._nursery is not None
-            self._nursery.start_soon(self._one, msg, slot)
+            # a fixed task name: trio would format one per event
+            self._nursery.start_soon(self._one, msg, slot, name="qgactor.bot.dispatch")
             return None
         if msg == "status":
             stats = self.core.stats
@@ -169,8 +170,11 @@ class DispatcherActor(Actor):
 
     async def _one(self, event: InboundEvent, slot: HandlerSlot) -> None:
         current_slot.set(slot)  # a handler waiting in a conversation steps out of it
+        core = self.core
         try:
-            await self.core.process(event)
+            chain = core.begin(event)  # the chain runs in this frame (no process() frame)
+            if chain is not None:
+                await chain
         except trio.Cancelled:
             self.cut_off += 1
             raise
@@ -178,6 +182,7 @@ class DispatcherActor(Actor):
             # the chain catches handler errors itself; this is a bug in the chain: log, go on
             log.exception("dispatching %s %s failed", event.name, event.event_id)
         finally:
+            core.complete()
             self.in_flight -= 1
             slot.release()
 

@@ -65,9 +65,9 @@ class ConversationEnded(ConversationError):
 class Waiter:
     """One pending ``wait_for``: filled by the conversation actor.
 
-    The handler parks its task on the waiter itself (:meth:`park`) and the manager's timer
-    wakes it at its deadline: no ``trio.Event`` and no cancel scope per waiting conversation
-    (together ~1.5 KB each).
+    The handler parks its task on the waiter itself (``task``; see ``Conversation._turn``) and
+    the manager's timer (:meth:`ConversationManager.time_out_at`) wakes it at its deadline: no
+    ``trio.Event`` and no cancel scope per waiting conversation (together ~1.5 KB each).
     """
 
     check: Callable[[Any], bool] | None = None
@@ -97,23 +97,6 @@ class Waiter:
     def _abort(self, _raise_cancel: Any) -> trio.lowlevel.Abort:
         self.task = None
         return trio.lowlevel.Abort.SUCCEEDED
-
-    async def park(self, manager: "ConversationManager", timeout: float) -> bool:
-        """Wait until answered or failed (True) or ``timeout`` seconds passed (False).
-
-        Raises ``Cancelled`` if the waiting task is cancelled.
-        """
-        if self.done:
-            await trio.lowlevel.checkpoint()
-            return True
-        if timeout <= 0 or math.isnan(timeout):
-            await trio.lowlevel.checkpoint()
-            return self.done
-        if timeout != math.inf:
-            manager.time_out_at(trio.current_time() + timeout, timeout, self)
-        self.task = trio.lowlevel.current_task()
-        await trio.lowlevel.wait_task_rescheduled(self._abort)
-        return self.done
 
     def accepts(self, ctx: Any) -> bool:
         """True if this waiter takes ``ctx`` (not withdrawn and ``check`` passes; a failing

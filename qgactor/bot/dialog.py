@@ -8,6 +8,7 @@ the dispatcher offers to it, with a timeout (and optional timeout reply).
 from __future__ import annotations
 
 import logging
+import math
 from typing import TYPE_CHECKING, Any, Awaitable, Callable
 
 import trio
@@ -113,7 +114,14 @@ class Conversation:
             if prompt:
                 await self.latest.reply(*prompt)
             slot = step_out()
-            await waiter.park(self._manager, limit)
+            # Waiter.park inlined: one coroutine frame less per waiting conversation
+            if not waiter.done and limit > 0:
+                if limit != math.inf:
+                    self._manager.time_out_at(trio.current_time() + limit, limit, waiter)
+                waiter.task = trio.lowlevel.current_task()
+                await trio.lowlevel.wait_task_rescheduled(waiter._abort)
+            else:
+                await trio.lowlevel.checkpoint()
         finally:
             # timed out, the prompt failed or the handler was cancelled: withdraw the waiter so
             # that the next message is not taken by a waiter nobody listens to

@@ -158,19 +158,32 @@ class DispatchCore:
     async def process(self, inbound: InboundEvent) -> None:
         """Process one event completely (never raises for handler errors)."""
         try:
-            self.stats.events += 1
-            self.stats.by_event[inbound.name] = self.stats.by_event.get(inbound.name, 0) + 1
-            if inbound.name == "READY":
-                self._learn_bot_id(inbound.data)
-            ctx = self.parse(inbound)
-            if ctx is None:
-                return
-            if isinstance(ctx, MessageContext):
-                await self._process_message(ctx)
-            else:
-                await self._process_event(ctx)
+            chain = self.begin(inbound)
+            if chain is not None:
+                await chain
         finally:
             self._complete()
+
+    def begin(self, inbound: InboundEvent) -> Awaitable[None] | None:
+        """Count and parse one event and return the coroutine that runs its chain (None if
+        there is nothing to run). The caller awaits it, then calls :meth:`complete` - also when
+        it failed. (``process`` does both; the dispatcher actor does it in its own task frame,
+        one frame less per waiting handler.)"""
+        stats = self.stats
+        stats.events += 1
+        stats.by_event[inbound.name] = stats.by_event.get(inbound.name, 0) + 1
+        if inbound.name == "READY":
+            self._learn_bot_id(inbound.data)
+        ctx = self.parse(inbound)
+        if ctx is None:
+            return None
+        if isinstance(ctx, MessageContext):
+            return self._process_message(ctx)
+        return self._process_event(ctx)
+
+    def complete(self) -> None:
+        """Count one event as completely processed (wakes :meth:`wait_completed`)."""
+        self._complete()
 
     def _learn_bot_id(self, data: Any) -> None:
         if isinstance(data, dict):

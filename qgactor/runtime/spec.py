@@ -5,6 +5,7 @@ from __future__ import annotations
 import enum
 import math
 import random
+from types import MappingProxyType
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -100,6 +101,11 @@ class Backoff:
         return base
 
 
+NO_KWARGS: Mapping[str, Any] = MappingProxyType({})
+"""The default ``ChildSpec.kwargs``: one shared read-only empty mapping instead of a dict per
+spec (a dynamic supervisor builds a spec per child)."""
+
+
 def _check_factory(_inst: object, _attr: object, value: object) -> None:
     if not callable(value):
         raise TypeError(f"ChildSpec.factory must be callable (an Actor class), got {value!r}")
@@ -139,7 +145,7 @@ class ChildSpec:
 
     factory: Callable[..., Any] = attrs.field(validator=_check_factory)
     args: tuple[Any, ...] = attrs.field(default=(), converter=tuple)
-    kwargs: Mapping[str, Any] = attrs.field(factory=dict)
+    kwargs: Mapping[str, Any] = attrs.field(default=NO_KWARGS)
     name: str | None = None
     restart: Restart = Restart.PERMANENT
     shutdown: float | None = attrs.field(default=5.0, validator=_check_shutdown)
