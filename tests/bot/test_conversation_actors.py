@@ -140,3 +140,38 @@ async def test_a_key_with_a_live_actor_is_never_forgotten(autojump_clock) -> Non
             assert ("c2c", "U1", "U1") in manager.known and manager.forgotten == 0
             assert await manager.offer(core.parse(c2c("U1", "late answer", "m1"))) is True
             n.cancel_scope.cancel()
+
+
+async def test_wait_timeouts_of_different_lengths_fire_on_time_from_one_timer(autojump_clock) -> None:
+    """A short wait registered after a long one still times out first (the timer's deadline
+    moves earlier); an answered wait does not time out later; every wait ends exactly on time."""
+    async with open_actor_nursery(name="t") as system:
+        services, sup, core = await setup(system)
+        manager = services.conversations
+        ended: dict[str, float] = {}
+        t0 = trio.current_time()
+
+        async def dialog(user: str, timeout: float) -> None:
+            origin = core.parse(c2c(user, "start", f"s-{user}"))
+            async with origin.conversation(timeout=timeout) as conv:
+                try:
+                    got = await conv.wait_for()
+                    ended[user] = -(trio.current_time() - t0)  # negative: answered at
+                    assert got.text == f"answer {user}"
+                    await conv.wait_for(timeout=7)  # a second turn times out after 7 s more
+                except ConversationTimeout:
+                    ended[user + "-timeout"] = trio.current_time() - t0
+
+        async with trio.open_nursery() as n:
+            await start_sweeper(n, services)
+            n.start_soon(dialog, "long", 100.0)
+            await trio.sleep(1)
+            n.start_soon(dialog, "short", 5.0)
+            n.start_soon(dialog, "answered", 50.0)
+            await trio.sleep(2)
+            assert await manager.offer(core.parse(c2c("answered", "answer answered", "a1"))) is True
+            await trio.sleep(200)
+            n.cancel_scope.cancel()
+        assert ended == {"short-timeout": pytest.approx(6.0), "answered": pytest.approx(-3.0),
+                         "answered-timeout": pytest.approx(10.0), "long-timeout": pytest.approx(100.0)}
+        assert manager._timeouts == {}  # nothing left behind

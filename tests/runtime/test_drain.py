@@ -184,3 +184,4 @@ def test_drain_on_stop_values() -> None:
     assert ChildSpec(Slow, drain_on_stop=3).drain_on_stop == 3.0
     with pytest.raises(ValueError, match="drain_on_stop must be >= 0"):
         ChildSpec(Slow, drain_on_stop=-1)
+
