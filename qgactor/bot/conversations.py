@@ -143,6 +143,8 @@ class EndWaits:
 class ConversationActor(Actor):
     """The actor of one conversation key: holds its waiters in order."""
 
+    __slots__ = ("key", "manager", "waiters")
+
     def __init__(self, key: ConversationKey, manager: "ConversationManager") -> None:
         self.key = key
         self.manager = manager

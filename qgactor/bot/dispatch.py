@@ -110,16 +110,21 @@ class DispatchCore:
         self.stats.handler_calls += 1
         try:
             return True, await call_handler(self.services, fn, ctx)
-        except (ConversationTimeout, ConversationEnded) as exc:
+        except Exception as exc:
+            return self._failed(what, fn, ctx, exc)
+
+    def _failed(self, what: str, fn: Callable[..., Any], ctx: Any, exc: Exception) -> tuple[bool, Any]:
+        """A handler raised ``exc``: log it (with its traceback unless it is a conversation
+        timeout/end) and count it. Returns ``(False, None)``, the result of a failed call."""
+        if isinstance(exc, (ConversationTimeout, ConversationEnded)):
             # a user walking away, or the bot stopping; a crash of the conversation actor
             # itself is logged by its supervisor
             log.info("%s %s: %s", what, _name(fn), exc)
             return False, None
-        except Exception as exc:
-            self.stats.handler_errors += 1
-            self.stats.last_error = f"{what} {_name(fn)}: {type(exc).__name__}: {exc}"
-            log.exception("%s %s failed on %r", what, _name(fn), ctx)
-            return False, None
+        self.stats.handler_errors += 1
+        self.stats.last_error = f"{what} {_name(fn)}: {type(exc).__name__}: {exc}"
+        log.exception("%s %s failed on %r", what, _name(fn), ctx, exc_info=exc)
+        return False, None
 
     def parse(self, inbound: InboundEvent) -> EventContext | None:
         """Parse the event into its model and wrap it in a context (None if unparseable)."""
@@ -239,7 +244,12 @@ class DispatchCore:
                     break
                 continue
             self.stats.commands_run += 1
-            ok, result = await self._call("command", cmd.handler, cctx)
+            # _call inlined: a command waiting in a conversation holds one frame less
+            self.stats.handler_calls += 1
+            try:
+                ok, result = True, await call_handler(services, cmd.handler, cctx)
+            except Exception as exc:
+                ok, result = self._failed("command", cmd.handler, cctx, exc)
             if cmd.custom_short_circuit:
                 if ok and result:
                     stop = True

@@ -42,8 +42,12 @@ class Actor:
                 async for frame in self.ws:
                     await self.ref.tell(frame)   # or handle it directly
 
-    Keep ``__init__`` cheap and side-effect free; do I/O in ``on_start``.
+    Keep ``__init__`` cheap and side-effect free; do I/O in ``on_start``. Subclasses get an
+    instance ``__dict__`` as usual; one that declares ``__slots__`` (for actors that exist by
+    the thousand) has none, as the base declares only ``ref`` and ``ctx``.
     """
+
+    __slots__ = ("ref", "ctx", "__weakref__")
 
     ref: ActorRef
     """This actor's own ref (stable across restarts)."""
