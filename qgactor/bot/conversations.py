@@ -23,7 +23,7 @@ import attrs
 import outcome
 import trio
 
-from qgactor.runtime import Actor, ActorDead, ExitReason, Restart
+from qgactor.runtime import Actor, ActorDead, ChildSpec, ExitReason, Restart
 
 if TYPE_CHECKING:
     from qgactor.bot.context import MessageContext
@@ -143,12 +143,17 @@ class EndWaits:
 class ConversationActor(Actor):
     """The actor of one conversation key: holds its waiters in order."""
 
-    __slots__ = ("key", "manager", "waiters")
+    __slots__ = ("manager", "waiters")
 
-    def __init__(self, key: ConversationKey, manager: "ConversationManager") -> None:
-        self.key = key
+    def __init__(self, manager: "ConversationManager") -> None:
         self.manager = manager
         self.waiters: list[Waiter] = []
+
+    @property
+    def key(self) -> ConversationKey:
+        """The conversation key (the actor is started under it: ``ctx.key``)."""
+        key: ConversationKey = self.ctx.key
+        return key
 
     async def receive(self, msg: Any) -> Any:
         self.manager.touch(self.key)
@@ -241,6 +246,8 @@ class ConversationManager:
         # only grow), served by one timer task; answered waiters are skipped (lazily dropped)
         self._timeouts: dict[float, collections.deque[tuple[float, Waiter]]] = {}
         self._timer_scope: trio.CancelScope | None = None
+        # one spec for every conversation actor (each reads its key from ctx.key)
+        self._spec = ChildSpec(ConversationActor, args=(self,), restart=Restart.TEMPORARY)
 
     def time_out_at(self, deadline: float, timeout: float, waiter: Waiter) -> None:
         """Wake ``waiter`` (not done: it timed out) at ``deadline`` (``timeout`` seconds from now)."""
@@ -352,8 +359,7 @@ class ConversationManager:
         """Return the actor of ``key``, starting it if needed."""
         ref = self.live.get(key)
         if ref is None or not ref.alive:
-            ref = await self.supervisor.get_or_start(key, ConversationActor, key, self,
-                                                     restart=Restart.TEMPORARY)
+            ref = await self.supervisor.get_or_start(key, self._spec)
             self.started += 1
         self.live[key] = ref
         self.touch(key)

@@ -136,6 +136,12 @@ class ActorContext:
         unwatch(self._ref, ref)
 
     @property
+    def key(self) -> Any:
+        """The key this actor was started under by ``DynamicSupervisor.get_or_start`` (None
+        for actors started otherwise)."""
+        return self._ref._key
+
+    @property
     def stopping(self) -> bool:
         """True once a graceful stop of this incarnation was requested (by its supervisor or
         :meth:`stop`): an actor spawned with ``drain_on_stop`` is then handling the rest of its

@@ -167,6 +167,9 @@ class DynamicSupervisorRef(ActorRef):
         stops normally after ``idle_timeout`` seconds without messages (None: never). Messages
         that arrive while it is stopping for idleness are not lost: it restarts to handle them.
         Concurrent calls with the same key get the same ref. Extra ``options`` are spawn options.
+        A :class:`ChildSpec` given alone (no args, options or ``idle_timeout``) is used as it is,
+        with its own restart type and idle timeout: one spec can serve every key (the child
+        reads its key from ``self.ctx.key``), so a child costs no spec of its own.
         Raises :class:`TooManyChildren` past ``max_children``, :class:`ActorDead` if the
         supervisor has stopped for good (or is not ready within 5 s), and ``TypeError`` for bad
         options; a factory that fails on start counts as a crash of the child, as for ``spawn``.
@@ -175,6 +178,8 @@ class DynamicSupervisorRef(ActorRef):
         ref = eng.keys.get(key)
         if ref is not None and ref._state != DEAD:
             return ref
+        if isinstance(factory, ChildSpec) and not args and not options and idle_timeout is None:
+            return await eng.spawn(factory, key=key)
         options.setdefault("restart", Restart.TRANSIENT)
         return await eng.spawn(factory, *args, key=key, idle_timeout=idle_timeout, **options)
 

@@ -247,3 +247,26 @@ async def test_idle_timeouts_of_hibernating_actors(autojump_clock: trio.testing.
         assert all(r.exit_reason is not None and r.exit_reason.is_normal for r in refs[1:])
         await trio.sleep(5)  # t=15.5
         assert not refs[0].alive and len(dyn) == 0
+
+
+async def test_get_or_start_with_one_spec_for_every_key(autojump_clock) -> None:
+    """A ChildSpec given alone is used as it is (no copy per child); the child reads its key."""
+    from qgactor.runtime import Actor, ChildSpec, DynamicSupervisor, Restart, open_actor_nursery
+
+    class Keyed(Actor):
+        __slots__ = ()
+
+        async def receive(self, msg):
+            return (self.ctx.key, msg)
+
+    spec = ChildSpec(Keyed, restart=Restart.TEMPORARY, idle_timeout=10.0)
+    async with open_actor_nursery() as an:
+        dyn = await an.spawn(DynamicSupervisor, name="dyn")
+        a = await dyn.get_or_start(("c2c", "U1"), spec)
+        b = await dyn.get_or_start(("c2c", "U2"), spec)
+        assert await dyn.get_or_start(("c2c", "U1"), spec) is a
+        assert a._spec is spec and b._spec is spec
+        assert await a.ask("hi") == (("c2c", "U1"), "hi")
+        assert await b.ask("yo") == (("c2c", "U2"), "yo")
+        await trio.sleep(11)  # the spec's own idle_timeout applies
+        assert not a.alive and not b.alive
