@@ -23,17 +23,25 @@ for _bit in Intents:
     KNOWN_INTENTS |= int(_bit)
 
 
+
+def _authenticate(conn: GatewayConnection, d: Any, what: str, *, allow_bare: bool = False) -> bool:
+    """The checks Identify and Resume share: not authenticated yet (else 4005), ``d`` an object
+    (else 4002), a valid token (else 4004). Closes the connection and returns False on failure."""
+    if conn.session is not None:
+        conn.close(4005, "already authenticated")
+        return False
+    if not isinstance(d, dict):
+        conn.close(4002, f"invalid payload: {what} d must be an object")
+        return False
+    if not conn.platform.tokens.check_gateway_token(d.get("token"), allow_bare=allow_bare):
+        conn.close(4004, "authentication failed: invalid or expired token")
+        return False
+    return True
+
 def identify(conn: GatewayConnection, d: Any) -> None:
     """Handle Identify (op 2): validate token, intents and shard, start a session, send READY."""
     p = conn.platform
-    if conn.session is not None:
-        conn.close(4005, "already authenticated")
-        return
-    if not isinstance(d, dict):
-        conn.close(4002, "invalid payload: Identify d must be an object")
-        return
-    if not p.tokens.check_gateway_token(d.get("token")):
-        conn.close(4004, "authentication failed: invalid or expired token")
+    if not _authenticate(conn, d, "Identify"):
         return
     intents = d.get("intents")
     if isinstance(intents, bool) or not isinstance(intents, int) or intents < 0 or intents & ~KNOWN_INTENTS:
@@ -67,14 +75,7 @@ def identify(conn: GatewayConnection, d: Any) -> None:
 def resume(conn: GatewayConnection, d: Any) -> None:
     """Handle Resume (op 6): validate, replay every buffered dispatch after ``seq``, send RESUMED."""
     p = conn.platform
-    if conn.session is not None:
-        conn.close(4005, "already authenticated")
-        return
-    if not isinstance(d, dict):
-        conn.close(4002, "invalid payload: Resume d must be an object")
-        return
-    if not p.tokens.check_gateway_token(d.get("token"), allow_bare=True):
-        conn.close(4004, "authentication failed: invalid or expired token")
+    if not _authenticate(conn, d, "Resume", allow_bare=True):
         return
     session = p.sessions.get(d.get("session_id"))
     if session is None:
