@@ -13,6 +13,14 @@ directly, as the transports do):
 
 Run: ``python benchmarks/bench_conversations.py`` (100,000 keys / 10,000 active) or with
 ``--quick`` (10,000 / 1,000, a few seconds).
+
+``--echo N`` measures instead the CPU per echo of the bot's own code on the echo path: N group
+@-messages told to the dispatcher (as the gateway does), parsed, matched to an ``async def``
+(then a plain ``def``) message handler that calls ``msg.reply(text)``, down through the REST
+layers (``ApiClient.send`` → ``HttpCore.request`` → ``ApiTransport``) to the connection
+pool, which here answers at once with a canned 200 (one trio checkpoint, no socket): the
+transport's h11 work and the gateway's websocket read are *not* included (see
+``e2e_profile.py`` for the whole process). ``--profile`` prints a cProfile of the async run.
 """
 
 from __future__ import annotations
@@ -233,10 +241,123 @@ async def bench(known: int, active: int, dispatch_n: int, thread_n: int) -> dict
     return results
 
 
+def group_event(i: int, text: str) -> InboundEvent:
+    """A group @-message shaped as the benchmark emulator sends it."""
+    member = f"M{i % 1000:031d}"
+    idx = f"REFIDX_{i:024d}"
+    return InboundEvent(
+        "GROUP_AT_MESSAGE_CREATE",
+        {"id": f"ROBOT1.0_{i:040d}", "content": " " + text, "timestamp": "2026-11-21T13:37:18+08:00",
+         "message_scene": {"source": "default", "ext": [f"msg_idx={idx}"]}, "message_type": 0,
+         "msg_idx": idx, "group_id": "G" * 32, "group_openid": "G" * 32,
+         "author": {"id": member, "member_openid": member, "union_openid": "U" + member,
+                    "username": "user", "bot": False, "member_role": "member"},
+         "mentions": [{"scope": "single", "bot": True, "id": "1234", "is_you": True,
+                       "member_openid": "B" * 32, "username": "bot"}]},
+        event_id=f"GROUP_AT_MESSAGE_CREATE:{i:032d}", seq=i + 1,
+    )
+
+
+class CannedPool:
+    """Stands in for ``qgactor.qq.transport.ConnectionPool`` at its ``request`` call: one
+    checkpoint (as a real answer needs at least one wait), then the emulator's 200 answer to a
+    group send. Counts the requests and keeps the last one for a sanity check."""
+
+    def __init__(self) -> None:
+        from qgactor.qq.transport import Response
+
+        self._response = Response
+        self.count = 0
+        self.last: Any = None
+
+    async def request(self, method: str, target: str, headers: Any, body: bytes = b"", **kw: Any) -> Any:
+        self.count += 1
+        self.last = (method, target, headers, body)
+        await trio.lowlevel.checkpoint()
+        return self._response(200, {"content-type": "application/json", "content-length": "44",
+                                    "x-tps-trace-id": "0f3c2b8e5d6a4f1e9c7b"},
+                              b'{"id":"ROBOT1.0_reply000000001","timestamp":1}')
+
+    async def aclose(self) -> None:
+        pass
+
+
+async def echo_bench(n: int, profile: bool) -> dict[str, Any]:
+    """CPU per echo of the bot's own code (see the module docstring)."""
+    import cProfile
+    import math
+    import pstats
+
+    from qgactor.qq import ApiClient, TokenSource
+
+    results: dict[str, Any] = {}
+    for mode in ("async", "sync"):
+        bot = Bot(appid="102000001", secret="s" * 32, session_store=":memory:")
+        if mode == "async":
+            @bot.on_message(scenes=["group"])
+            async def echo(msg):  # type: ignore[no-untyped-def]
+                await msg.reply(msg.text)
+        else:
+            @bot.on_message(scenes=["group"])
+            def echo_sync(msg):  # type: ignore[no-untyped-def]
+                msg.reply(msg.text)
+        tokens = TokenSource("102000001", "s" * 32, token_url="http://127.0.0.1:9/token")
+        tokens._token, tokens._expires_at, tokens._lifetime = "T" * 40, math.inf, 7200.0  # a fetched token
+        pool = CannedPool()
+        async with ApiClient(tokens, base_url="http://127.0.0.1:9") as api, \
+                open_actor_nursery(name="echo-bench") as system:
+            api._base_client.pool = pool  # the transport's pool: answered in-process
+            s = bot.settings
+            services = BotServices(bot=bot, settings=s, registry=bot.registry, sessions=bot.sessions,
+                                   api=api, token=trio.lowlevel.current_trio_token(),
+                                   thread_limiter=trio.CapacityLimiter(s.handler_threads), bot_id="1234")
+            sup = await system.spawn(DynamicSupervisor, name="conversations")
+            services.conversations = ConversationManager(sup, idle_timeout=60.0)
+            core = DispatchCore(services)
+            dispatcher = await system.spawn(
+                DispatcherActor, services, core, s.max_concurrent_handlers, name="dispatcher",
+                mailbox=Mailbox(capacity=s.dispatcher_mailbox, overflow=Overflow.BACKPRESSURE))
+            warm = 200
+            for i in range(warm):
+                await dispatcher.tell(group_event(i, f"warm {i}"))
+            with trio.fail_after(60):
+                await core.wait_completed(warm)
+            prof = cProfile.Profile(time.process_time) if profile and mode == "async" else None
+            c0, t0 = time.process_time(), time.perf_counter()
+            if prof is not None:
+                prof.enable()
+            for i in range(warm, warm + n):
+                await dispatcher.tell(group_event(i, f"echo {i}"))
+            with trio.fail_after(300):
+                await core.wait_completed(warm + n)
+            if prof is not None:
+                prof.disable()
+            cpu, wall = time.process_time() - c0, time.perf_counter() - t0
+            assert pool.count == warm + n, (pool.count, core.stats)
+            method, target, headers, body = pool.last
+            assert method == "POST" and target == "/v2/groups/" + "G" * 32 + "/messages", pool.last
+            assert b'"msg_seq":1' in body and b'"content":"echo ' in body, body
+            results[f"echo_{mode}_cpu_us_per_event" + (" (profiled)" if prof else "")] = cpu * 1e6 / n
+            results[f"echo_{mode}_per_s"] = n / wall
+            await system.stop(dispatcher)
+            if prof is not None:
+                stats = pstats.Stats(prof)
+                stats.sort_stats("tottime").print_stats(40)
+                stats.sort_stats("cumulative").print_stats(40)
+    return results
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="10,000 keys / 1,000 active (seconds)")
+    parser.add_argument("--echo", type=int, metavar="N", help="measure CPU per echo over N events instead")
+    parser.add_argument("--profile", action="store_true", help="with --echo: cProfile the async run")
     args = parser.parse_args()
+    if args.echo:
+        res = trio.run(echo_bench, args.echo, args.profile)
+        for k, v in res.items():
+            print(f"{k:<40}  {v:,.1f}")
+        return
     if args.quick:
         known, active, dispatch_n, thread_n = 10_000, 1_000, 5_000, 1_000
     else:

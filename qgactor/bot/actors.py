@@ -148,7 +148,8 @@ class DispatcherActor(Actor):
             if self.ctx.stopping:  # draining the mailbox: the grace period runs from now on
                 self._start_grace()
             slot = HandlerSlot(self.slots)
-            await slot.acquire()
+            if not slot.try_acquire():  # a free slot costs no checkpoint (the kernel's loop yields)
+                await slot.acquire()
             self.in_flight += 1
             assert self._nursery is not None
             # a fixed task name: trio would format one per event

@@ -14,7 +14,6 @@ from typing import TYPE_CHECKING, Any
 from qgactor.bot.bridge import DualProxy, ThreadSafeProxy, dual
 from qgactor.bot.commands import CommandMatch
 from qgactor.bot.inbound import InboundEvent
-from qgactor.bot.replying import send_reply
 from qgactor.bot.scenes import Scene
 from qgactor.bot.services import ADMIN_ROLE_IDS, BotServices
 from qgactor.bot.session_helpers import SessionHandle, SessionHelper
@@ -177,24 +176,35 @@ class EventContext(_BotAccess):
                 "event_id": t.event_id, "seq": t.last_seq}
 
     @dual
-    async def reply(self, *parts: Any, msg_seq: int | None = None) -> Any:
+    def reply(self, *parts: Any, msg_seq: int | None = None) -> Any:
         """Answer this event where it happened, as a passive reply.
 
         ``parts`` are strings and/or ``qgactor.qq`` builders (``Markdown``, ``Keyboard``,
         ``Ark``, ``Embed``, ``Image``, ``Media``, ``Reference``). Picks the endpoint for the
         scene (channel, DM, group, C2C), sets ``msg_id`` (or ``event_id`` for events such as
         INTERACTION_CREATE) and, for groups and C2C, the next ``msg_seq`` of this message.
-        Returns the platform's answer (the sent message).
+        Returns the platform's answer (the sent message): ``await msg.reply(...)`` in async
+        handlers, ``msg.reply(...)`` in ``def`` ones.
 
         Raises:
             NoReplyTarget: the event cannot be answered.
+            RuntimeError: the API client is not open (the bot is not running).
             ValueError: nothing to send.
             qgactor.qq ApiError subclasses: the platform refused (e.g. ``ReplyExpired``).
         """
+        # not a coroutine of its own: the API client's send() is the awaitable (one frame
+        # less for the reply to wait in); the checks of send_reply, raised when called
         target = self.reply_target
         if target is None or not target.target_id:
             raise NoReplyTarget(f"a {self.name} event cannot be replied to; use msg.api.send(...)")
-        return await send_reply(self.services.api, target, *parts, msg_seq=msg_seq)
+        api = self.services.api
+        if api is None:
+            raise RuntimeError("the API client is not open yet (is the bot running?)")
+        if None in parts:
+            parts = tuple(p for p in parts if p is not None)
+        if not parts:
+            raise ValueError("reply() needs something to send: text or a builder (Markdown, Image, ...)")
+        return api.send(target, *parts, msg_seq=msg_seq)
 
     @dual
     async def ack(self, code: int = 0) -> None:
@@ -243,7 +253,11 @@ class MessageContext(EventContext):
 
     def __init__(self, event: Any, inbound: InboundEvent, services: BotServices,
                  match: CommandMatch | None = None) -> None:
-        super().__init__(event, inbound, services)
+        # EventContext.__init__ inlined (one per message)
+        self.event = event
+        self.inbound = inbound
+        self.services = services
+        self._sessions = None
         self.match = match
 
     @property

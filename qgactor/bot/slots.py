@@ -34,6 +34,15 @@ class HandlerSlot:
         await self._semaphore.acquire()
         self.held = True
 
+    def try_acquire(self) -> bool:
+        """Take a unit if one is free right now (no checkpoint); return whether it is held."""
+        try:
+            self._semaphore.acquire_nowait()
+        except trio.WouldBlock:
+            return False
+        self.held = True
+        return True
+
     def release(self) -> None:
         """Give the unit back if held."""
         if self.held:

@@ -16,7 +16,8 @@ from __future__ import annotations
 import logging
 import math
 import random
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from types import MappingProxyType
 from typing import Any, Protocol, runtime_checkable
 
 import httpx
@@ -122,6 +123,7 @@ class TokenSource:
         self._expires_at = -math.inf
         self._lifetime = 0.0
         self._lock = trio.Lock()
+        self._headers: tuple[str, Mapping[str, str]] | None = None  # (token, its REST headers)
         #: How many tokens were fetched (for status output and tests).
         self.fetch_count = 0
 
@@ -178,6 +180,19 @@ class TokenSource:
     async def headers(self) -> dict[str, str]:
         """``Authorization`` and ``X-Union-Appid`` headers for a REST request."""
         return {"Authorization": await self.header(), "X-Union-Appid": self.appid}
+
+    def headers_now(self) -> Mapping[str, str] | None:
+        """The REST auth headers of ``headers()`` if the cached token is still fresh, else
+        ``None`` (then await ``headers()``, which fetches). No I/O, no checkpoint; the mapping
+        is read-only and shared by the requests made with this token."""
+        token = self._token
+        if token is None or self._now() >= self._expires_at - self._margin():
+            return None
+        cached = self._headers
+        if cached is None or cached[0] is not token:
+            cached = self._headers = (token, MappingProxyType(
+                {"Authorization": f"QQBot {token}", "X-Union-Appid": self.appid}))
+        return cached[1]
 
     async def invalidate(self, stale: str | None = None) -> None:
         """Drop the cached token so the next ``get()`` fetches a new one.
@@ -270,6 +285,8 @@ class LegacyToken:
             raise ValueError("LegacyToken needs a non-empty appid and token")
         self.appid = str(appid)
         self._token = token
+        self._headers: Mapping[str, str] = MappingProxyType(
+            {"Authorization": f"Bot {self.appid}.{token}", "X-Union-Appid": self.appid})
 
     def __repr__(self) -> str:
         return f"<LegacyToken appid={self.appid!r} token=<redacted>>"
@@ -289,6 +306,10 @@ class LegacyToken:
     async def headers(self) -> dict[str, str]:
         """The ``Authorization`` header for a REST request."""
         return {"Authorization": self.authorization(), "X-Union-Appid": self.appid}
+
+    def headers_now(self) -> Mapping[str, str]:
+        """The headers of ``headers()`` without a coroutine (read-only, shared)."""
+        return self._headers
 
     async def invalidate(self, stale: str | None = None) -> None:
         """No-op: a legacy token cannot be refreshed."""

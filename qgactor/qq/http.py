@@ -27,8 +27,11 @@ or raises a typed ``ApiError`` / ``ApiConnectionError``. Policy:
 from __future__ import annotations
 
 import email.utils
+import functools
+import json as jsonlib
 import logging
 import random
+import re
 import time
 from collections.abc import Mapping
 from typing import Any
@@ -57,6 +60,8 @@ from qgactor.qq.transport import NotSentError, TransportError
 __all__ = ["Route", "RetryPolicy", "Limits", "ApiResponse", "HttpCore", "parse_retry_after"]
 
 log = logging.getLogger(__name__)
+#: ``log.isEnabledFor(DEBUG)`` (cached by logging; a bound method saves the attribute lookups).
+_debug = functools.partial(log.isEnabledFor, logging.DEBUG)
 
 _IDEMPOTENT = frozenset({"GET", "HEAD", "PUT", "PATCH", "DELETE"})
 #: Characters left as is in path parameters (RFC 3986 pchar minus "/"); ids such as
@@ -88,9 +93,10 @@ class Route:
     @property
     def path(self) -> str:
         """The concrete path with every placeholder filled in."""
-        if not self.params:
+        params = self.params
+        if not params:
             return self.template
-        return self.template.format_map({k: quote(str(v), safe=_PATH_SAFE) for k, v in self.params.items()})
+        return self.template.format_map({k: _quote_segment(v) for k, v in params.items()})
 
     @property
     def name(self) -> str:
@@ -101,7 +107,18 @@ class Route:
     def key(self) -> str:
         """The bucket key: route name plus the first parameter's value."""
         major = next(iter(self.params.values()), "") if self.params else ""
-        return f"{self.name}#{major}"
+        return f"{self.method} {self.template}#{major}"
+
+
+#: A path parameter that needs no quoting (ids are ASCII letters, digits and a few marks).
+_UNQUOTED = re.compile(r"[A-Za-z0-9_.~@!$'()*+,;=:-]*").fullmatch
+
+
+def _quote_segment(value: Any) -> str:
+    """``value`` as one path segment (``quote`` with ``_PATH_SAFE``; ids skip the quoting)."""
+    if value.__class__ is str and _UNQUOTED(value):
+        return value  # type: ignore[no-any-return]
+    return quote(str(value), safe=_PATH_SAFE)
 
 
 @attrs.frozen
@@ -176,7 +193,7 @@ def _decode(response: httpx.Response) -> Any:
     if not content:
         return None
     try:
-        return response.json()
+        return jsonlib.loads(content)  # what ``response.json()`` does, one call less
     except ValueError:
         return response.text
 
@@ -220,24 +237,59 @@ class HttpCore:
         (``msg_id`` + ``msg_seq``) so every failure is safely retryable.
         Raises ``ApiError`` subclasses, ``SendUnconfirmed`` and ``ApiConnectionError``.
         """
-        method, path = route.method, route.path
+        status, body, trace, attempts = await self.exchange(
+            route, json=json, params=params, data=data, files=files, dedup=dedup, ok_statuses=ok_statuses)
+        return ApiResponse(status=status, data=body, trace_id=trace, attempts=attempts)
+
+    async def exchange(
+        self,
+        route: Route,
+        *,
+        json: Any = None,
+        params: Mapping[str, Any] | None = None,
+        data: Mapping[str, Any] | None = None,
+        files: Any = None,
+        dedup: bool = False,
+        ok_statuses: frozenset[int] | None = None,
+    ) -> tuple[int, Any, str | None, int]:
+        """:meth:`request` without the ``ApiResponse``: returns ``(status, data, trace_id,
+        attempts)`` (what the endpoint methods use). Raises as :meth:`request`."""
+        method = route.method
+        path = route.path
         retryable_anyway = dedup or method in _IDEMPOTENT
         clean_params = {k: _param(v) for k, v in params.items() if v is not None} if params else None
+        name = f"{method} {route.template}"
+        limited = self.route_limiter.limit_for(name) is not None
+        timeout = self.limits.timeout
+        credentials = self.credentials
+        headers_now = getattr(credentials, "headers_now", None)
+        concurrency = self.concurrency
         refreshed = False
         ambiguous = False  # an earlier attempt may have landed
         attempt = 0
         while True:
             attempt += 1
-            auth = await self.credentials.headers()
+            # the cached auth headers without a coroutine (None: a token must be fetched)
+            auth = headers_now() if headers_now is not None else None
+            if auth is None:
+                auth = await credentials.headers()
             try:
-                async with self.concurrency:
-                    # the window is taken right before sending so that waiting for a token or
-                    # a concurrency slot does not eat into it
-                    await self.route_limiter.acquire(route.name, route.key)
+                # a free slot is taken without a checkpoint: the request itself blocks soon enough
+                try:
+                    concurrency.acquire_nowait()
+                except trio.WouldBlock:
+                    await concurrency.acquire()
+                try:
+                    if limited:
+                        # the window is taken right before sending so that waiting for a token
+                        # or a concurrency slot does not eat into it
+                        await self.route_limiter.acquire(name, route.key)
                     response = await self.client.request(
                         method, path, json=json, params=clean_params, data=data, files=files,
-                        headers=auth, timeout=self.limits.timeout,
+                        headers=auth, timeout=timeout,
                     )
+                finally:
+                    concurrency.release()
             except _TRANSPORT_ERRORS as exc:
                 sent_maybe = not isinstance(exc, _NOT_SENT)
                 if attempt >= self.retry.attempts or (sent_maybe and not retryable_anyway):
@@ -252,25 +304,27 @@ class HttpCore:
                 await trio.sleep(delay)
                 continue
 
-            trace = response.headers.get("x-tps-trace-id")
+            headers = response.headers
+            trace = headers.get("x-tps-trace-id")
             self.last_trace_id = trace
             body = _decode(response)
             status = response.status_code
             if _is_success(status, body, ok_statuses):
-                log.debug("%s %s -> %d (trace %s)", method, path, status, trace)
-                return ApiResponse(status=status, data=body, trace_id=trace, attempts=attempt)
+                if _debug():
+                    log.debug("%s %s -> %d (trace %s)", method, path, status, trace)
+                return status, body, trace, attempt
 
-            retry_after = parse_retry_after(response.headers.get("retry-after"))
+            retry_after = parse_retry_after(headers.get("retry-after"))
             error = error_for_response(status=status, body=body, trace_id=trace, method=method,
                                        path=path, retry_after=retry_after)
             log.debug("%s %s -> %d code %s (trace %s)", method, path, status, error.code, trace)
 
             if isinstance(error, AuthError) and (status == 401 or error.code in TOKEN_CODES):
-                if refreshed or not self.credentials.refreshable:
+                if refreshed or not credentials.refreshable:
                     raise error
                 refreshed = True
                 attempt -= 1  # the refresh retry is free
-                await self.credentials.invalidate(auth.get("Authorization"))
+                await credentials.invalidate(auth.get("Authorization"))
                 log.info("%s %s: 401, retrying once with a fresh token", method, path)
                 continue
             if isinstance(error, DuplicateMessage) and ambiguous:
