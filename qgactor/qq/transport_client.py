@@ -24,9 +24,13 @@ from qgactor.qq.transport import ConnectionPool, Origin, Response
 __all__ = ["ApiTransport", "encode_json", "encode_form", "encode_multipart"]
 
 
+#: One encoder for every body (``json.dumps`` with options builds a new one per call).
+_JSON = jsonlib.JSONEncoder(ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+
+
 def encode_json(value: Any) -> bytes:
     """Compact UTF-8 JSON; raises ``ValueError``/``TypeError`` for NaN or unserialisable values."""
-    return jsonlib.dumps(value, ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode("utf-8")
+    return _JSON.encode(value).encode("utf-8")
 
 
 def encode_form(data: Mapping[str, Any]) -> bytes:
