@@ -1,21 +1,25 @@
 """The connection actor of one shard: websocket I/O around the sans-I/O gateway machine.
 
-It opens the websocket (trio-websocket), feeds every frame and close to the shard's
-:class:`~qgactor.qq.gateway.GatewayMachine` and acts on its outputs: sends Identify/Resume
-(fetching the token, pacing Identifies with the shared :class:`IdentifyGate`), forwards
-dispatches to the sink as :class:`~qgactor.bot.inbound.InboundEvent` with ``await
-sink.tell(...)`` (so the sink's bounded mailbox slows reading the socket), logs bad frames
-with their raw text, and reconnects after the machine's backoff. Heartbeats are sent by the
-sibling :class:`~qgactor.bot.gateway.heartbeat.HeartbeatActor`, never by this reader.
+It opens the websocket (:mod:`qgactor.qq.websocket`) and reads it in its own task: each read
+of the socket returns every frame that arrived, and each frame goes to the shard's
+:class:`~qgactor.qq.gateway.GatewayMachine`, whose outputs it acts on: sends Identify/Resume
+(fetching the token, pacing Identifies with the shared :class:`IdentifyGate`), hands
+dispatches to the sink as :class:`~qgactor.bot.inbound.InboundEvent` (queued at once while
+the sink's mailbox has room; when it is full, ``await sink.tell(...)`` waits for room before
+anything more is read, so a slow sink slows reading the socket), logs bad frames with their
+raw text, and reconnects after the machine's backoff. Heartbeats
+are sent by the sibling :class:`~qgactor.bot.gateway.heartbeat.HeartbeatActor`, never by this
+reader; frames read after the machine decided to close the connection are not fed to it (the
+next Resume replays any dispatch among them).
 """
 
 from __future__ import annotations
 
 import logging
+import ssl
 from typing import Any
 
 import trio
-import trio_websocket
 
 from qgactor.bot.gateway.link import ShardFatal, ShardLink
 from qgactor.bot.gateway.shards import IdentifyGate
@@ -29,24 +33,24 @@ from qgactor.qq.gateway_events import (
     Fatal,
     GatewayFatalError,
     GatewayOutput,
+    GatewayState,
     NeedToken,
     Reconnect,
     SendFrame,
     SessionStarted,
 )
+from qgactor.qq.websocket import WebSocket, WebSocketClosed, WebSocketHandshakeError, connect_websocket
 from qgactor.runtime import Actor, ActorRef
 
 __all__ = ["ConnectionActor", "WS_MAX_MESSAGE"]
 
 log = logging.getLogger(__name__)
 
-#: trio-websocket's own frame limit; larger than the machine's so that oversized frames reach
+#: The websocket's own message limit; larger than the machine's so that oversized frames reach
 #: the machine (and become BadFrame) instead of closing the socket with 1009.
 WS_MAX_MESSAGE = 16 << 20
 _STOP_CLOSE_TIMEOUT = 0.05
-#: Frames trio-websocket may buffer ahead of the reader: one, so a slow dispatcher slows reading
-#: the socket at once (32 measured no faster on loopback, within this machine's noise).
-WS_QUEUE = 1
+_CLOSING = GatewayState.CLOSING
 
 
 class _Closed(Exception):
@@ -58,18 +62,16 @@ class _Closed(Exception):
         self.reason = reason
 
 
-async def _close_socket(ws: trio_websocket.WebSocketConnection, timeout: float | None) -> None:
+async def _close_socket(ws: WebSocket, timeout: float | None) -> None:
     """Close ``ws``: a close handshake of up to ``timeout`` seconds after a normal end (a stop
     still cancels it), or, with ``timeout=None`` (this actor is being stopped or failed), send
     the close frame shielded for at most ``_STOP_CLOSE_TIMEOUT`` and don't wait for the answer:
-    the socket's reader task is cancelled too, so no handshake could complete."""
+    nobody is left to read it."""
     if timeout is not None:
-        with trio.move_on_after(timeout):
-            await ws.aclose()
+        await ws.aclose(timeout=timeout)
         return
-    with trio.move_on_after(_STOP_CLOSE_TIMEOUT) as scope:
-        scope.shield = True
-        await ws.aclose()
+    with trio.CancelScope(shield=True):
+        await ws.aclose(timeout=_STOP_CLOSE_TIMEOUT, wait_for_reply=False)
 
 
 class ConnectionActor(Actor):
@@ -107,6 +109,8 @@ class ConnectionActor(Actor):
         self.report_to = report_to
         self._last_token: str | None = None
         self._gated = False  # an Identify slot of the gate is held for the current connection
+        self._ssl: ssl.SSLContext | None = None  # made on the first wss:// connection, then kept
+        self._sink_room = 0  # the sink's mailbox capacity (read at each connection)
 
     def __repr__(self) -> str:
         return f"<ConnectionActor shard={self.link.shard} url={self.url!r}>"
@@ -160,15 +164,16 @@ class ConnectionActor(Actor):
 
     async def _connection_in_nursery(self) -> Reconnect | None:
         machine = self.link.machine
+        if self._ssl is None and self.url.startswith("wss:"):
+            self._ssl = ssl.create_default_context()
         try:
-            async with trio.open_nursery() as nursery:
-                try:
-                    with trio.fail_after(self.connect_timeout):
-                        ws = await trio_websocket.connect_websocket_url(
-                            nursery, self.url, max_message_size=WS_MAX_MESSAGE, message_queue_size=WS_QUEUE)
-                except (OSError, trio.TooSlowError, trio_websocket.HandshakeError) as exc:
-                    nursery.cancel_scope.cancel()
-                    return self._outcome(machine.connect_failed(trio.current_time(), f"connect failed: {exc!r}"))
+            with trio.fail_after(self.connect_timeout):
+                ws = await connect_websocket(self.url, max_message_size=WS_MAX_MESSAGE, ssl_context=self._ssl)
+        except (OSError, trio.TooSlowError, WebSocketHandshakeError) as exc:
+            return self._outcome(machine.connect_failed(trio.current_time(), f"connect failed: {exc!r}"))
+        self._sink_room = self.sink.snapshot().mailbox_capacity
+        try:
+            async with trio.open_nursery() as nursery:  # runs the closes ShardLink.close starts
                 self.link.ws, self.link.nursery = ws, nursery
                 ended = False
                 try:
@@ -185,16 +190,20 @@ class ConnectionActor(Actor):
             self.link.changed()
         return self._outcome(machine.connection_closed(code, trio.current_time(), reason))
 
-    async def _read(self, ws: trio_websocket.WebSocketConnection) -> tuple[int | None, str]:
+    async def _read(self, ws: WebSocket) -> tuple[int | None, str]:
         machine = self.link.machine
+        receive = machine.receive
+        act = self._act
         try:
             while True:
-                raw = await ws.get_message()
-                await self._act(machine.receive(raw, trio.current_time()))
-        except trio_websocket.ConnectionClosed as exc:
-            reason = exc.reason
-            code = reason.code if reason is not None else None
-            return code, (reason.reason or "") if reason is not None else ""
+                frames = await ws.receive_messages()
+                now = trio.current_time()  # when these frames were read
+                for raw in frames:
+                    if machine.state is _CLOSING:  # a close is under way: drop the rest
+                        break
+                    await act(receive(raw, now), now)
+        except WebSocketClosed as exc:
+            return exc.code, exc.reason
         except _Closed as exc:
             return exc.code, exc.reason
 
@@ -207,15 +216,20 @@ class ConnectionActor(Actor):
                 raise GatewayFatalError(out.code, out.message)
         return None
 
-    async def _act(self, outs: list[GatewayOutput]) -> None:
+    async def _act(self, outs: list[GatewayOutput], now: float | None = None) -> None:
         link = self.link
         for out in outs:
             if isinstance(out, Dispatch):
-                event = InboundEvent(out.name, out.data, out.event_id, out.seq, link.shard,
-                                     "websocket", trio.current_time())
+                event = InboundEvent(out.name, out.data, out.event_id, out.seq, link.shard, "websocket",
+                                     trio.current_time() if now is None else now)
+                sink = self.sink
+                # room in the mailbox: queue without a scheduler pass per event (the next read
+                # of the socket is the checkpoint); full: wait for room before reading more
+                if sink.mailbox_depth < self._sink_room and sink.tell_nowait(event):
+                    continue
                 link.reading_blocked = True
                 try:
-                    await self.sink.tell(event)
+                    await sink.tell(event)
                 except BaseException:  # stopped while waiting: let the next Resume replay it
                     link.machine.undelivered(out)
                     raise

@@ -8,14 +8,15 @@ either actor. trio is single-threaded, so the machine is only touched between aw
 from __future__ import annotations
 
 import logging
+from functools import partial
 from typing import Any
 
 import attrs
 import trio
-import trio_websocket
 
 from qgactor.qq.gateway import GatewayMachine
 from qgactor.qq.gateway_events import CloseConnection, SendFrame
+from qgactor.qq.websocket import WebSocket, WebSocketClosed
 
 __all__ = ["ShardLink", "ShardFatal"]
 
@@ -45,8 +46,8 @@ class ShardLink:
         self.machine = machine
         self.shard = machine.config.shard
         self.close_timeout = close_timeout
-        self.ws: trio_websocket.WebSocketConnection | None = None
-        self.nursery: trio.Nursery | None = None  # the current socket's nursery
+        self.ws: WebSocket | None = None
+        self.nursery: trio.Nursery | None = None  # the current socket's nursery (runs closes)
         self.reading_blocked = False
         self.connected_once = trio.Event()
         self._changed = trio.Event()
@@ -64,13 +65,15 @@ class ShardLink:
         await self._changed.wait()
 
     async def send(self, frame: SendFrame) -> bool:
-        """Send ``frame`` on the current socket; False (logged at debug) if there is none/closed."""
+        """Send ``frame`` on the current socket; False (logged at debug) if there is none/closed.
+
+        Sends from both actors are serialised by the websocket's send lock."""
         ws = self.ws
         if ws is None:
             return False
         try:
-            await ws.send_message(frame.text)
-        except trio_websocket.ConnectionClosed:
+            await ws.send_text(frame.text)
+        except WebSocketClosed:
             log.debug("shard %s: socket closed before op %s could be sent", self.shard, frame.op)
             return False
         return True
@@ -78,18 +81,15 @@ class ShardLink:
     def close(self, request: CloseConnection) -> None:
         """Start closing the current socket as the machine asked; does not wait.
 
-        The close handshake runs in the socket's own nursery (bounded by ``close_timeout``), so
-        neither the heartbeat actor nor the reader ever blocks on it; the reader sees the close.
+        The close handshake runs in the socket's own nursery (bounded by ``close_timeout``, then
+        the socket is closed), so neither the heartbeat actor nor the reader ever blocks on it;
+        the reader sees the close.
         """
         ws, nursery = self.ws, self.nursery
         if ws is None or nursery is None:
             return
         log.info("shard %s: closing the connection: %s", self.shard, request.reason)
-        nursery.start_soon(self._close, ws, request.code, request.reason[:120])
-
-    async def _close(self, ws: trio_websocket.WebSocketConnection, code: int, reason: str) -> None:
-        with trio.move_on_after(self.close_timeout):
-            await ws.aclose(code=code, reason=reason)
+        nursery.start_soon(partial(ws.close, request.code, request.reason[:120], timeout=self.close_timeout))
 
     def status(self) -> dict[str, Any]:
         """The machine's status dict plus whether reading is held up by backpressure."""
