@@ -8,7 +8,7 @@ since the lean transport), ``qgactor-api`` (the whole ``ApiClient.request`` path
 limits, retries, error mapping, over that transport), ``httpx`` (default limits, what
 ``ApiClient`` used before), ``httpx-8`` (8 connections kept alive), ``aiohttp``.
 
-    python benchmarks/e2e_http_clients.py [--requests 3000] [--quick]
+    python benchmarks/e2e_http_clients.py [--requests 3000] [--rounds 2] [--only qgactor,aiohttp] [--quick]
 """
 
 from __future__ import annotations
@@ -119,13 +119,20 @@ print(json.dumps({"kind": kind, "cpu_ms_per_request": used * 1000 / n, "requests
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--requests", type=int, default=3000)
+    parser.add_argument("--rounds", type=int, default=2, help="how many times each kind runs (alternated)")
+    parser.add_argument("--only", default="", help="comma-separated kinds (default: all)")
     parser.add_argument("--quick", action="store_true", help="300 requests, each kind once (seconds)")
     args = parser.parse_args()
     kinds = ["qgactor", "qgactor-api", "httpx", "httpx-8", "aiohttp"]
+    if args.only:
+        unknown = set(args.only.split(",")) - set(kinds)
+        if unknown:
+            parser.error(f"unknown kinds {sorted(unknown)}; choose from {kinds}")
+        kinds = args.only.split(",")
     if args.quick:
         args.requests = min(args.requests, 300)
     else:
-        kinds = kinds * 2
+        kinds = kinds * args.rounds
     emu = subprocess.Popen([sys.executable, str(HERE / "e2e_emulator.py")], stdout=subprocess.PIPE, text=True)
     try:
         assert emu.stdout is not None

