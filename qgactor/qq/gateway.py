@@ -64,6 +64,17 @@ __all__ = ["GatewayMachine", "GatewayConfig", "BackoffPolicy", "GatewayStats", "
 
 logger = logging.getLogger(__name__)
 
+# module constants for the per-frame path (attribute lookups on enum classes cost per frame)
+_DISCONNECTED = GatewayState.DISCONNECTED
+_STOPPED = GatewayState.STOPPED
+_AWAITING_HELLO = GatewayState.AWAITING_HELLO
+_AWAITING_TOKEN = GatewayState.AWAITING_TOKEN
+_IDENTIFYING = GatewayState.IDENTIFYING
+_CLOSING = GatewayState.CLOSING
+_OP_DISPATCH = int(Opcode.DISPATCH)
+_SESSION_EVENTS = ("READY", "RESUMED")
+
+
 class GatewayMachine:
     """One shard's gateway session as an explicit state machine (see the module docstring).
 
@@ -166,18 +177,19 @@ class GatewayMachine:
     def receive(self, raw: str | bytes, now: float) -> list[GatewayOutput]:
         """Handle one frame from the wire; never raises."""
         self.stats.frames += 1
-        if self.state in (GatewayState.DISCONNECTED, GatewayState.STOPPED):
-            return [self._bad(f"frame received while {self.state.value}", raw)]
+        state = self.state
+        if state is _DISCONNECTED or state is _STOPPED:
+            return [self._bad(f"frame received while {state.value}", raw)]
         env = parse_envelope(raw, max_size=self.config.max_frame_size)
-        if isinstance(env, BadFrame):
-            return [self._count_bad(env)]
-        op = env.op
-        if self.state is GatewayState.AWAITING_HELLO:
+        if env.__class__ is BadFrame:
+            return [self._count_bad(env)]  # type: ignore[arg-type]
+        op = env.op  # type: ignore[union-attr]
+        if state is _AWAITING_HELLO:
             if op != Opcode.HELLO:
                 return [self._bad(f"expected Hello (op 10), got op {op}", raw)]
-            return self._on_hello(env, raw, now)
-        if op == Opcode.DISPATCH:
-            return self._on_dispatch(env, raw)
+            return self._on_hello(env, raw, now)  # type: ignore[arg-type]
+        if op == _OP_DISPATCH:
+            return self._on_dispatch(env, raw)  # type: ignore[arg-type]
         if op == Opcode.HEARTBEAT_ACK:
             self._ack_pending = False
             self.stats.heartbeat_acks += 1
@@ -294,13 +306,19 @@ class GatewayMachine:
     def _on_dispatch(self, env: Envelope, raw: str | bytes) -> list[GatewayOutput]:
         name = env.t or ""
         state = self.state
-        if state is GatewayState.AWAITING_TOKEN:
+        if state is _AWAITING_TOKEN:
             return [self._bad(f"dispatch {name} before Identify/Resume was sent", raw)]
-        if state is GatewayState.CLOSING and name in ("READY", "RESUMED"):
+        if state is _CLOSING and name in _SESSION_EVENTS:
             return [self._bad(f"{name} while closing this connection; ignored", raw)]
         out: list[GatewayOutput] = []
-        self._seq_before = self.seq
-        if name == "READY":
+        seq = self._seq_before = self.seq
+        s = env.s
+        if name not in _SESSION_EVENTS:  # the common case: an ordinary event
+            if state is _IDENTIFYING:
+                return [self._bad(f"dispatch {name} before READY", raw)]
+            if s is not None and s > 0 and (seq is None or s > seq):  # _record_seq, inlined
+                self.seq = s
+        elif name == "READY":
             d = env.d
             sid = d.get("session_id") if isinstance(d, dict) else None
             if not isinstance(sid, str) or not sid:
@@ -312,27 +330,28 @@ class GatewayMachine:
             self._record_seq(env.s)
             self._went_live()
             out.append(SessionStarted(sid, False, self.config.shard, self.user))
-        elif state is GatewayState.IDENTIFYING:
+        elif state is _IDENTIFYING:
             return [self._bad(f"dispatch {name} before READY", raw)]
-        elif name == "RESUMED":
-            self._record_seq(env.s)
+        else:  # RESUMED
+            self._record_seq(s)
             if state is GatewayState.RESUMING:
                 self._went_live()
                 out.append(SessionStarted(self.session_id or "", True, self.config.shard, self.user))
-        else:
-            self._record_seq(env.s)
-        if self.config.validate is not None and name not in ("READY", "RESUMED"):
+        d, event_id = env.d, env.id
+        validate = self.config.validate
+        if validate is not None and name not in _SESSION_EVENTS:
             try:
-                self.config.validate(name, env.d)
+                validate(name, d)
             except Exception as exc:  # a validator's failure is the frame's fault, never ours
                 return [*out, self._bad(f"dispatch {name} failed to parse: {exc!r}", raw)]
-        matched = self._dedup.check(name, env.d, env.s, env.id)
+        matched = self._dedup.check(name, d, s, event_id)
+        stats = self.stats
         if matched is not None:
-            self.stats.duplicates += 1
-            out.append(Duplicate(name, env.s, matched))
+            stats.duplicates += 1
+            out.append(Duplicate(name, s, matched))
             return out
-        self.stats.dispatched += 1
-        out.append(Dispatch(name, env.d, env.s, env.id))
+        stats.dispatched += 1
+        out.append(Dispatch(name, d, s, event_id))
         return out
 
     def _record_seq(self, s: int | None) -> None:

@@ -62,6 +62,10 @@ class _Closed(Exception):
         self.reason = reason
 
 
+def _inbound(out: Dispatch, shard: tuple[int, int], now: float) -> InboundEvent:
+    return InboundEvent(out.name, out.data, out.event_id, out.seq, shard, "websocket", now)
+
+
 async def _close_socket(ws: WebSocket, timeout: float | None) -> None:
     """Close ``ws``: a close handshake of up to ``timeout`` seconds after a normal end (a stop
     still cancels it), or, with ``timeout=None`` (this actor is being stopped or failed), send
@@ -191,9 +195,11 @@ class ConnectionActor(Actor):
         return self._outcome(machine.connection_closed(code, trio.current_time(), reason))
 
     async def _read(self, ws: WebSocket) -> tuple[int | None, str]:
-        machine = self.link.machine
+        link = self.link
+        machine = link.machine
         receive = machine.receive
-        act = self._act
+        sink = self.sink
+        room = self._sink_room
         try:
             while True:
                 frames = await ws.receive_messages()
@@ -201,7 +207,13 @@ class ConnectionActor(Actor):
                 for raw in frames:
                     if machine.state is _CLOSING:  # a close is under way: drop the rest
                         break
-                    await act(receive(raw, now), now)
+                    outs = receive(raw, now)
+                    if len(outs) == 1:  # the common case, without a coroutine per frame: one
+                        out = outs[0]  # dispatch and room in the sink's mailbox (see _act)
+                        if (out.__class__ is Dispatch and sink.mailbox_depth < room
+                                and sink.tell_nowait(_inbound(out, link.shard, now))):
+                            continue
+                    await self._act(outs, now)
         except WebSocketClosed as exc:
             return exc.code, exc.reason
         except _Closed as exc:
@@ -220,8 +232,7 @@ class ConnectionActor(Actor):
         link = self.link
         for out in outs:
             if isinstance(out, Dispatch):
-                event = InboundEvent(out.name, out.data, out.event_id, out.seq, link.shard, "websocket",
-                                     trio.current_time() if now is None else now)
+                event = _inbound(out, link.shard, trio.current_time() if now is None else now)
                 sink = self.sink
                 # room in the mailbox: queue without a scheduler pass per event (the next read
                 # of the socket is the checkpoint); full: wait for room before reading more
