@@ -282,7 +282,7 @@ class CannedPool:
         pass
 
 
-async def echo_bench(n: int, profile: bool) -> dict[str, Any]:
+async def echo_bench(n: int, profile: bool, modes: tuple[str, ...] = ("async", "sync")) -> dict[str, Any]:
     """CPU per echo of the bot's own code (see the module docstring)."""
     import cProfile
     import math
@@ -291,7 +291,7 @@ async def echo_bench(n: int, profile: bool) -> dict[str, Any]:
     from qgactor.qq import ApiClient, TokenSource
 
     results: dict[str, Any] = {}
-    for mode in ("async", "sync"):
+    for mode in modes:
         bot = Bot(appid="102000001", secret="s" * 32, session_store=":memory:")
         if mode == "async":
             @bot.on_message(scenes=["group"])
@@ -352,9 +352,12 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="10,000 keys / 1,000 active (seconds)")
     parser.add_argument("--echo", type=int, metavar="N", help="measure CPU per echo over N events instead")
     parser.add_argument("--profile", action="store_true", help="with --echo: cProfile the async run")
+    parser.add_argument("--mode", choices=("async", "sync", "both"), default="both",
+                        help="with --echo: which handler kind to measure")
     args = parser.parse_args()
     if args.echo:
-        res = trio.run(echo_bench, args.echo, args.profile)
+        modes = ("async", "sync") if args.mode == "both" else (args.mode,)
+        res = trio.run(echo_bench, args.echo, args.profile, modes)
         for k, v in res.items():
             print(f"{k:<40}  {v:,.1f}")
         return

@@ -2,7 +2,7 @@
 handlers (the qg-botsdk short-circuit order). The dispatcher actor runs this per event.
 
 Handlers run here: ``async def`` ones in the calling task, plain ``def`` ones in a worker
-thread (``trio.to_thread.run_sync``, bounded by the bot's thread limiter). A handler that
+thread (``bridge.run_in_worker``, bounded by the bot's thread limiter). A handler that
 raises is logged with its traceback and counted; the other handlers of the event still run.
 """
 

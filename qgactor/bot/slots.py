@@ -70,13 +70,18 @@ class ThreadsOutsideSlot:
     """A worker-thread limiter for ``trio.to_thread.run_sync(limiter=...)`` that, when no thread
     is free, waits for one outside the current handler slot (then takes a slot again).
 
-    Wraps a ``trio.CapacityLimiter``; only the two methods ``to_thread`` uses are provided.
+    Wraps a ``trio.CapacityLimiter``; only the methods ``to_thread`` and ``run_in_worker`` use are provided.
     """
 
     __slots__ = ("_limiter",)
 
     def __init__(self, limiter: trio.CapacityLimiter) -> None:
         self._limiter = limiter
+
+    def acquire_on_behalf_of_nowait(self, borrower: Any) -> None:
+        """Take a free thread token for ``borrower`` now; raises ``trio.WouldBlock`` if none is
+        free (no checkpoint either way)."""
+        self._limiter.acquire_on_behalf_of_nowait(borrower)
 
     async def acquire_on_behalf_of(self, borrower: Any) -> None:
         """Take a thread token for ``borrower``; raises ``trio.Cancelled`` holding nothing."""
