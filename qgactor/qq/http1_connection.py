@@ -1,13 +1,16 @@
 """One open connection of the HTTP/1.1 pool: bytes out, bytes in, over plain TCP or TLS.
 
-``open_connection(host, port, ssl_context)`` connects with trio (``trio.open_tcp_stream``:
-DNS in a thread, happy eyeballs; for TLS ``trio.open_ssl_over_tcp_stream`` with SNI and the
-handshake done here). A plain connection then takes the socket out of its trio stream and does
-non-blocking ``send``/``recv`` on it directly, waiting with ``trio.lowlevel.wait_readable`` /
-``wait_writable``: the REST hot path writes one small request and reads one small answer per
-exchange, and the stream layer's per-call bookkeeping (conflict detectors, a try-first
-``recv`` that fails, a checkpoint after each call) cost more than the I/O. A TLS connection
-keeps its ``trio.SSLStream``. Both have the same small interface for ``qgactor.qq.transport``:
+``open_connection(host, port, ssl_context)`` connects with ``trio.open_tcp_stream`` (DNS in a
+thread, happy eyeballs, ``TCP_NODELAY``), then takes the socket out of the trio stream and
+does non-blocking ``send``/``recv`` on it directly, waiting with
+``trio.lowlevel.wait_readable``/``wait_writable``: the REST hot path writes one small request
+and reads one small answer per exchange, and the stream layers' per-call bookkeeping
+(conflict detectors, a ``recv`` tried before waiting that fails, a checkpoint after each call,
+``trio.SSLStream``'s retry loop) cost more than the I/O itself. TLS is an ``ssl.SSLObject``
+over two memory BIOs, pumped through that socket: the handshake here (SNI and certificate
+checks of ``ssl_context``), records encrypted and decrypted as they pass, like a browser (and
+trio's ``https_compatible``) an end of connection without ``close_notify`` taken as the end.
+Both kinds have the same small interface for ``qgactor.qq.transport``:
 
 - ``await send(data)`` writes everything; returns ``True`` if it had to wait for the socket
   (the caller restarts its read deadline only then).
@@ -17,8 +20,8 @@ keeps its ``trio.SSLStream``. Both have the same small interface for ``qgactor.q
 - ``readable()``: an *idle* connection has something to read (EOF or stray bytes).
 - ``close()`` closes the socket at once (no TLS close_notify), never blocks, never raises.
 
-Failures raise what the socket raises (``OSError``, ``trio.BrokenResourceError``,
-``trio.ClosedResourceError``, ``ssl.SSLError`` on connect); the transport maps them.
+Failures raise what the socket raises: ``OSError`` (``ssl.SSLError`` is one),
+``trio.ClosedResourceError`` if closed meanwhile; the transport maps them.
 """
 
 from __future__ import annotations
@@ -26,11 +29,10 @@ from __future__ import annotations
 import select
 import socket
 import ssl
-from typing import Any
 
 import trio
 
-__all__ = ["PlainConnection", "TlsConnection", "open_connection"]
+__all__ = ["PlainConnection", "TlsConnection", "open_connection", "READ_SIZE"]
 
 READ_SIZE = 65536
 _HAS_POLL = hasattr(select, "poll")  # select.select() cannot watch fds above FD_SETSIZE (1024)
@@ -48,13 +50,46 @@ def _readable_fd(fd: int) -> bool:
     return bool(readable)
 
 
+async def _send_all(sock: socket.socket, data: bytes) -> bool:
+    """Write all of ``data`` on a non-blocking socket; ``True`` if it had to wait."""
+    try:
+        sent = sock.send(data)
+    except BlockingIOError:
+        sent = 0
+    if sent == len(data):
+        return False
+    view = memoryview(data)[sent:]
+    while view:
+        await trio.lowlevel.wait_writable(sock)
+        try:
+            view = view[sock.send(view):]
+        except BlockingIOError:  # pragma: no cover - a spurious wake-up
+            pass
+    return True
+
+
+async def _receive(sock: socket.socket) -> bytes:
+    """Wait for the socket, then read what is there (``b""``: the end of the connection)."""
+    while True:
+        await trio.lowlevel.wait_readable(sock)
+        try:
+            return sock.recv(READ_SIZE)
+        except BlockingIOError:  # pragma: no cover - a spurious wake-up
+            continue
+
+
+def _close(sock: socket.socket) -> None:
+    if sock.fileno() >= 0:
+        trio.lowlevel.notify_closing(sock)  # a task waiting on it gets ClosedResourceError
+        sock.close()
+
+
 class PlainConnection:
     """A TCP connection driven directly on its non-blocking socket (see the module docstring)."""
 
     __slots__ = ("socket", "idle_since", "reused")
 
     def __init__(self, sock: socket.socket) -> None:
-        sock.setblocking(False)
         self.socket = sock
         #: When it last went idle (trio clock), and whether it carried a request before.
         self.idle_since = 0.0
@@ -62,83 +97,117 @@ class PlainConnection:
 
     async def send(self, data: bytes) -> bool:
         """Write all of ``data``; ``True`` if the socket's buffer was full and we waited."""
-        sock = self.socket
-        try:
-            sent = sock.send(data)
-        except BlockingIOError:
-            sent = 0
-        if sent == len(data):
-            return False
-        view = memoryview(data)[sent:]
-        while view:
-            await trio.lowlevel.wait_writable(sock)
-            try:
-                view = view[sock.send(view):]
-            except BlockingIOError:
-                pass
-        return True
+        return await _send_all(self.socket, data)
 
     async def receive(self) -> bytes:
         """The next bytes from the server, ``b""`` once it closed the connection."""
-        sock = self.socket
-        while True:
-            await trio.lowlevel.wait_readable(sock)
-            try:
-                return sock.recv(READ_SIZE)
-            except BlockingIOError:  # pragma: no cover - a spurious wake-up
-                continue
+        return await _receive(self.socket)
 
     def readable(self) -> bool:
         """True if the idle connection's socket has something to read (EOF or stray bytes)."""
         return _readable_fd(self.socket.fileno())
 
     def close(self) -> None:
-        """Close the socket now (a task waiting on it gets ``ClosedResourceError``)."""
-        sock = self.socket
-        if sock.fileno() >= 0:
-            trio.lowlevel.notify_closing(sock)
-            sock.close()
+        """Close the socket now."""
+        _close(self.socket)
 
 
 class TlsConnection:
-    """A TLS connection over a ``trio.SSLStream`` (see the module docstring)."""
+    """A TLS connection: an ``ssl.SSLObject`` pumped through the socket (see the module docstring)."""
 
-    __slots__ = ("stream", "_socket", "idle_since", "reused")
+    __slots__ = ("socket", "_tls", "_incoming", "_outgoing", "_eof", "idle_since", "reused")
 
-    def __init__(self, stream: trio.SSLStream[Any]) -> None:
-        self.stream = stream
-        self._socket: Any = stream.transport_stream.socket  # type: ignore[attr-defined]
+    def __init__(self, sock: socket.socket, ssl_context: ssl.SSLContext, host: str) -> None:
+        self.socket = sock
+        self._incoming = ssl.MemoryBIO()
+        self._outgoing = ssl.MemoryBIO()
+        self._tls = ssl_context.wrap_bio(self._incoming, self._outgoing, server_hostname=host)
+        self._eof = False
         self.idle_since = 0.0
         self.reused = False
 
+    async def handshake(self) -> None:
+        """The TLS handshake; raises ``ssl.SSLError`` (``SSLCertVerificationError``, or
+        ``SSLEOFError`` if the server hangs up) or ``OSError``."""
+        while True:
+            try:
+                self._tls.do_handshake()
+            except ssl.SSLWantReadError:
+                await self._flush()
+                await self._pull("during the TLS handshake")
+            else:
+                await self._flush()
+                return
+
     async def send(self, data: bytes) -> bool:
-        """Write all of ``data`` (TLS records); always reported as having waited."""
-        await self.stream.send_all(data)
-        return True
+        """Encrypt and write all of ``data``; ``True`` if the socket's buffer was full and we waited."""
+        while True:
+            try:
+                self._tls.write(data)
+                break
+            except ssl.SSLWantReadError:  # pragma: no cover - a TLS 1.2 renegotiation in progress
+                await self._flush()
+                await self._pull("during a TLS renegotiation")
+        return await _send_all(self.socket, self._outgoing.read())
 
     async def receive(self) -> bytes:
-        """The next decrypted bytes, ``b""`` once the server closed the connection."""
-        return await self.stream.receive_some(READ_SIZE)
+        """The next decrypted bytes, ``b""`` once the server closed the connection (with or
+        without ``close_notify``). Raises ``ssl.SSLError`` for a broken record."""
+        tls = self._tls
+        incoming = self._incoming
+        while True:
+            if incoming.pending or tls.pending():
+                data: bytes | None
+                try:
+                    data = tls.read(READ_SIZE)
+                except ssl.SSLWantReadError:
+                    data = None  # an incomplete record, or only handshake messages (tickets)
+                except (ssl.SSLZeroReturnError, ssl.SSLEOFError):
+                    data = b""
+                if self._outgoing.pending:  # e.g. the answer to a key update
+                    await self._flush()
+                if data is not None:
+                    return data
+            if self._eof:
+                return b""
+            raw = await _receive(self.socket)
+            if raw:
+                incoming.write(raw)
+            else:
+                self._eof = True
+                incoming.write_eof()
+
+    async def _pull(self, when: str) -> None:
+        raw = await _receive(self.socket)
+        if not raw:
+            raise ssl.SSLEOFError(f"the server closed the connection {when}")
+        self._incoming.write(raw)
+
+    async def _flush(self) -> None:
+        if self._outgoing.pending:
+            await _send_all(self.socket, self._outgoing.read())
 
     def readable(self) -> bool:
-        """True if the idle connection's socket has something to read (EOF, an alert, stray bytes)."""
-        return _readable_fd(self._socket.fileno())
+        """True if the idle connection has something to read (EOF, an alert, stray bytes)."""
+        return bool(self._incoming.pending or self._tls.pending()) or _readable_fd(self.socket.fileno())
 
     def close(self) -> None:
         """Close the socket now, without a TLS close_notify."""
-        self._socket.close()
+        _close(self.socket)
 
 
 async def open_connection(host: str, port: int, ssl_context: ssl.SSLContext | None) -> PlainConnection | TlsConnection:
     """Connect to ``host:port`` (TLS with ``ssl_context`` and SNI ``host`` when given, handshake
-    included). Raises ``OSError``, ``trio.BrokenResourceError`` or ``ssl.SSLError``."""
-    if ssl_context is not None:
-        stream = await trio.open_ssl_over_tcp_stream(host, port, ssl_context=ssl_context, https_compatible=True)
-        try:
-            await stream.do_handshake()
-        except BaseException:
-            stream.transport_stream.socket.close()  # type: ignore[attr-defined]
-            raise
-        return TlsConnection(stream)
+    included). Raises ``OSError`` (``ssl.SSLError`` included)."""
     tcp = await trio.open_tcp_stream(host, port)  # sets TCP_NODELAY
-    return PlainConnection(socket.socket(fileno=tcp.socket.detach()))
+    sock = socket.socket(fileno=tcp.socket.detach())
+    sock.setblocking(False)
+    if ssl_context is None:
+        return PlainConnection(sock)
+    conn = TlsConnection(sock, ssl_context, host)
+    try:
+        await conn.handshake()
+    except BaseException:
+        conn.close()
+        raise
+    return conn

@@ -3,6 +3,7 @@ that misbehave on purpose (chunked bodies, Connection: close, stale keep-alive, 
 
 from __future__ import annotations
 
+import contextlib
 import email
 import functools
 import gzip
@@ -33,7 +34,7 @@ from qgactor.qq.transport import (
 from qgactor.qq.transport_client import ApiTransport, encode_multipart
 
 OK = b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"
-#: (raw bytes to answer with, then "keep" | "close" | "hang")
+#: (raw bytes to answer with, then "keep" | "close" | "hang" | "drop": close TCP under TLS, no close_notify)
 Script = Callable[[int, int, h11.Request, bytes], tuple[bytes, str]]
 
 
@@ -91,6 +92,9 @@ class RawServer:
                     await stream.send_all(raw)
                 if action == "close":
                     return
+                if action == "drop":
+                    await stream.transport_stream.aclose()  # type: ignore[attr-defined]
+                    return
                 if action == "hang":
                     while await stream.receive_some(65536):
                         pass
@@ -98,7 +102,8 @@ class RawServer:
         except trio.BrokenResourceError:
             return
         finally:
-            await stream.aclose()
+            with contextlib.suppress(trio.BrokenResourceError, trio.ClosedResourceError):
+                await stream.aclose()
             self.eofs += 1
             self._notify()
 
@@ -467,6 +472,54 @@ async def test_https_keepalive_with_sni_and_certificate_checks(tmp_path: Any) ->
                 await pool.request("GET", "/s", [])
         nursery.cancel_scope.cancel()
     assert [t for _, _, t, _, _ in server.requests] == ["/s"] * 3
+
+
+async def test_https_bodies_over_many_records_close_delimited_answers_and_stale_idle(tmp_path: Any) -> None:
+    cert, key = _self_signed(tmp_path)
+    server_ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    server_ctx.load_cert_chain(cert, key)
+    client_ctx = default_ssl_context()
+    client_ctx.load_verify_locations(cert)
+    big = os.urandom(1 << 20)  # 64+ TLS records each way
+
+    def script(conn: int, index: int, req: h11.Request, body: bytes) -> tuple[bytes, str]:
+        if req.target == b"/big":
+            return b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n" % len(body) + body[::-1], "keep"
+        if req.target == b"/eof":
+            return b"HTTP/1.1 200 OK\r\n\r\n" + big[:70000], "drop"  # ends with the connection (no close_notify)
+        return OK, "close" if req.target == b"/bye" else "keep"
+    server = RawServer(script)
+    async with trio.open_nursery() as nursery:
+        listeners = await nursery.start(functools.partial(
+            trio.serve_ssl_over_tcp, server.handle, 0, server_ctx, host="127.0.0.1", https_compatible=True))
+        port = listeners[0].transport_listener.socket.getsockname()[1]
+        async with ConnectionPool(Origin("https", "localhost", port), ssl_context=client_ctx) as pool:
+            assert (await pool.request("PUT", "/big", [], big)).content == big[::-1]
+            assert (await pool.request("GET", "/eof", [])).content == big[:70000]
+            assert pool.idle_count == 0 and pool.opened == 1
+            assert (await pool.request("POST", "/bye", [], b"x")).content == b"ok"  # then the server hangs up
+            await server.wait_for(lambda: server.eofs == 2)
+            assert (await pool.request("POST", "/after", [], b"y")).content == b"ok"  # on a fresh connection
+            assert pool.opened == 3
+        nursery.cancel_scope.cancel()
+    assert [(c, t) for c, _, t, _, _ in server.requests] == [(0, "/big"), (0, "/eof"), (1, "/bye"), (2, "/after")]
+
+
+async def test_a_server_that_hangs_up_during_the_tls_handshake_is_a_connect_error() -> None:
+    async def hang_up(stream: trio.SocketStream) -> None:
+        hello = b""  # read the whole ClientHello record (unread bytes would make the close a reset)
+        while len(hello) < 5 or len(hello) < 5 + int.from_bytes(hello[3:5], "big"):
+            hello += await stream.receive_some(65536)
+        await stream.aclose()
+
+    async with trio.open_nursery() as nursery:
+        listeners = await nursery.start(functools.partial(trio.serve_tcp, hang_up, 0, host="127.0.0.1"))
+        port = listeners[0].socket.getsockname()[1]
+        async with ConnectionPool(Origin("https", "localhost", port)) as pool:
+            with pytest.raises(ConnectError, match="during the TLS handshake") as info:
+                await pool.request("GET", "/", [])
+            assert isinstance(info.value, NotSentError)
+        nursery.cancel_scope.cancel()
 
 
 async def test_an_injected_httpx_client_is_still_used_and_left_open(emu: Emulator) -> None:
