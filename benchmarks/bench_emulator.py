@@ -22,6 +22,7 @@ import subprocess
 import sys
 import time
 
+import h11
 import httpx
 import psutil
 import trio
@@ -45,12 +46,13 @@ async def partial_process(profile: str | None = None,
                           task_status: trio.TaskStatus = trio.TASK_STATUS_IGNORED) -> None:
     """Run ``python -m qgactor.emulator --port 0``; ``started((process, base_url))``.
 
-    With ``profile``, the emulator runs under cProfile and is stopped with SIGINT so that the
-    profile is written to that path.
+    With ``profile``, the emulator runs under cProfile (CPU time, :func:`profiled_emulator`)
+    and is stopped with SIGINT so that the profile is written to that path.
     """
-    prof = ["-m", "cProfile", "-o", profile] if profile else []
-    cmd = [sys.executable, *prof, "-m", "qgactor.emulator", "--port", "0", "--proactive", "allow",
-           "--channel-rate-limit", "0"]
+    serve = [__file__, "--emulator-child", profile] if profile else ["-m", "qgactor.emulator"]
+    # -P: the working directory is not put on sys.path, so PYTHONPATH=<another tree> really
+    # runs that tree's emulator (run from a checkout, ``-m`` would import the checkout's)
+    cmd = [sys.executable, "-P", *serve, "--port", "0", "--proactive", "allow", "--channel-rate-limit", "0"]
     proc = await trio.lowlevel.open_process(cmd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
     buf = b""
     assert proc.stdout is not None
@@ -113,6 +115,101 @@ async def bench_events(base: str, http: httpx.AsyncClient, control: ControlClien
     return results
 
 
+class RawHttp:
+    """One keep-alive HTTP/1.1 connection driven by h11 (the echo client's REST side: cheaper
+    than httpx, so the client process leaves more of the 2 cores to the emulator)."""
+
+    def __init__(self, stream: trio.SocketStream, host: str) -> None:
+        self.stream = stream
+        self.host = host.encode()
+        self.conn = h11.Connection(h11.CLIENT)
+
+    @classmethod
+    async def connect(cls, base: str) -> RawHttp:
+        host, port = base.removeprefix("http://").split(":")
+        return cls(await trio.open_tcp_stream(host, int(port)), f"{host}:{port}")
+
+    async def request(self, method: str, path: str, headers: list[tuple[str, str]],
+                      body: bytes = b"") -> tuple[int, bytes]:
+        """Send one request and read its response (status, body)."""
+        if self.conn.our_state is h11.DONE:
+            self.conn.start_next_cycle()
+        hs = [("Host", self.host), ("Content-Length", str(len(body))), *headers]
+        data = self.conn.send(h11.Request(method=method, target=path, headers=hs))
+        data += self.conn.send(h11.Data(data=body)) if body else b""
+        data += self.conn.send(h11.EndOfMessage())
+        await self.stream.send_all(data)
+        status, chunks = 0, []
+        while True:
+            event = self.conn.next_event()
+            if event is h11.NEED_DATA:
+                self.conn.receive_data(await self.stream.receive_some(65536))
+            elif isinstance(event, h11.Response):
+                status = event.status_code
+            elif isinstance(event, h11.Data):
+                chunks.append(event.data)
+            elif isinstance(event, h11.EndOfMessage):
+                return status, b"".join(chunks)
+            else:
+                raise RuntimeError(f"unexpected {event!r}")
+
+
+async def bench_echo(base: str, http: httpx.AsyncClient, control: ControlClient, count: int,
+                     scene: str, workers: int = 16) -> dict[str, float]:
+    """The end-to-end benchmark's unit of work, driven by raw clients: the emulator pushes
+    ``count`` @-messages (``control.send_burst``) to one identified websocket client, which
+    answers each with a passive reply (``msg_id`` + ``msg_seq``) over ``workers`` keep-alive
+    connections. Emulator CPU per echo = one built + pushed dispatch + one reply POST with
+    the reply rules and outbox bookkeeping."""
+    info = await control.info()
+    tok = (await http.post(info["token_url"], json={"appId": info["appid"], "clientSecret": info["secret"]})).json()
+    headers = [("Authorization", f"QQBot {tok['access_token']}"), ("Content-Type", "application/json")]
+    send, recv = trio.open_memory_channel[tuple[str, str]](count)
+    done = 0
+    failed: list[bytes] = []
+
+    async def worker() -> None:
+        nonlocal done
+        http1 = await RawHttp.connect(base)
+        async with http1.stream:
+            async for path, msg_id in recv:
+                body = json.dumps({"msg_type": 0, "content": "echo", "msg_id": msg_id, "msg_seq": 1}
+                                  if scene == "group" else {"content": "echo", "msg_id": msg_id}).encode()
+                status, answer = await http1.request("POST", path, headers, body)
+                if status != 200:
+                    failed.append(answer)
+                done += 1
+
+    intents = (1 << 25) if scene == "group" else (1 << 30)
+    async with open_websocket_url(info["gateway_url"], max_message_size=2**24) as ws:
+        json.loads(await ws.get_message())
+        await ws.send_message(json.dumps({"op": 2, "d": {"token": f"QQBot {tok['access_token']}",
+                                                          "intents": intents, "shard": [0, 1]}}))
+        json.loads(await ws.get_message())  # READY
+        cpu0 = emu_cpu()
+        start = time.perf_counter()
+        async with trio.open_nursery() as n:
+            for _ in range(workers):
+                n.start_soon(worker)
+            n.start_soon(control.send_burst, count, scene)
+            received = 0
+            while received < count:
+                frame = json.loads(await ws.get_message())
+                if frame.get("op") != 0:
+                    continue
+                d = frame["d"]
+                path = (f"/v2/groups/{d['group_openid']}/messages" if scene == "group"
+                        else f"/channels/{d['channel_id']}/messages")
+                send.send_nowait((path, d["id"]))
+                received += 1
+            send.close()
+        elapsed = time.perf_counter() - start
+        cpu = emu_cpu() - cpu0
+    if failed:
+        raise RuntimeError(f"{len(failed)} replies refused, first: {failed[0][:200]!r}")
+    return {f"echo_{scene}_per_s": count / elapsed, f"echo_{scene}_cpu_us": cpu / count * 1e6}
+
+
 async def bench_rest(base: str, http: httpx.AsyncClient, control: ControlClient, seconds: float) -> dict[str, float]:
     info = await control.info()
     tok = (await http.post(info["token_url"], json={"appId": info["appid"], "clientSecret": info["secret"]})).json()
@@ -143,9 +240,9 @@ async def bench_rest(base: str, http: httpx.AsyncClient, control: ControlClient,
 
 
 async def bench_in_process(n: int) -> dict[str, float]:
-    """Our own code alone, no server, no sockets: the ASGI app called directly per REST
-    request, and building + publishing a group message to a session whose connection only
-    counts frames. ``*_cpu_us`` minus these is what hypercorn, h11/wsproto, trio and the
+    """Our own code alone, no server, no sockets: the app called directly per REST request
+    (``EmulatorApp.http`` + building the response headers), and building + publishing a group message to a session whose connection only
+    counts frames. ``*_cpu_us`` minus these is what the server (h11/wsproto), trio and the
     kernel cost."""
     from qgactor.emulator import EmulatorConfig, Platform, World
     from qgactor.emulator.app import EmulatorApp
@@ -158,26 +255,19 @@ async def bench_in_process(n: int) -> dict[str, float]:
     app = EmulatorApp(p, build_rest_router(p), build_control_router(p))
     tok = p.tokens.issue(p.world.appid, p.world.secret).value
     body = json.dumps({"msg_type": 0, "content": "x"}).encode()
-    headers = [(b"host", b"127.0.0.1"), (b"accept", b"*/*"), (b"accept-encoding", b"gzip, deflate"),
-               (b"connection", b"keep-alive"), (b"user-agent", b"python-httpx"),
-               (b"authorization", f"QQBot {tok}".encode()), (b"content-type", b"application/json")]
+    headers = {"host": "127.0.0.1", "accept": "*/*", "accept-encoding": "gzip, deflate",
+               "connection": "keep-alive", "user-agent": "python-httpx",
+               "authorization": f"QQBot {tok}", "content-type": "application/json"}
     out: dict[str, float] = {}
     for name, method, path, data in [("get_me", "GET", "/users/@me", b""),
                                      ("group_send", "POST", f"/v2/groups/{GROUP}/messages", body)]:
-        scope = {"type": "http", "method": method, "path": path, "query_string": b"",
-                 "headers": headers + [(b"content-length", str(len(data)).encode())]}
+        hs = headers | {"content-length": str(len(data))}
         statuses: list[int] = []
-
-        async def receive() -> dict[str, object]:
-            return {"type": "http.request", "body": data, "more_body": False}
-
-        async def send(message: dict[str, object]) -> None:
-            if message["type"] == "http.response.start":
-                statuses.append(message["status"])  # type: ignore[arg-type]
-
         start = time.process_time()
         for _ in range(n):
-            await app(scope, receive, send)
+            response = await app.http(Request(method, path, {}, dict(hs), data))
+            response.header_list()
+            statuses.append(response.status)
         out[f"app_only_{name}_us"] = (time.process_time() - start) / n * 1e6
         assert set(statuses) == {200}, statuses[:3]
 
@@ -201,18 +291,28 @@ async def bench_in_process(n: int) -> dict[str, float]:
     return out
 
 
-async def main(quick: bool, profile: str | None, in_process: bool = True) -> None:
+PHASES = ("burst", "echo", "rest", "inproc")
+
+
+async def main(quick: bool, profile: str | None, phases: tuple[str, ...] = PHASES) -> None:
     async with trio.open_nursery() as nursery:
         proc, base = await nursery.start(partial_process, profile)
         limits = httpx.Limits(max_connections=16, max_keepalive_connections=16)
+        results: dict[str, float] = {}
         async with httpx.AsyncClient(timeout=60, limits=limits) as http:
             control = ControlClient(base, client=http)
-            ev = await bench_events(base, http, control, 2000 if quick else 20000)
-            rest = await bench_rest(base, http, control, 1.5 if quick else 5.0)
-        inproc = await bench_in_process(2000 if quick else 20000) if in_process else {}
+            if "burst" in phases:
+                results |= await bench_events(base, http, control, 2000 if quick else 20000)
+            if "echo" in phases:
+                for scene in ("group", "guild"):
+                    results |= await bench_echo(base, http, control, 1000 if quick else 10000, scene)
+            if "rest" in phases:
+                results |= await bench_rest(base, http, control, 1.5 if quick else 5.0)
+        if "inproc" in phases:
+            results |= await bench_in_process(2000 if quick else 20000)
         load = psutil.getloadavg()[0]
         print(json.dumps({"quick": quick, "load": round(load, 1),
-                          **{k: round(v, 1) for k, v in (ev | rest | inproc).items()}}, indent=2))
+                          **{k: round(v, 1) for k, v in results.items()}}, indent=2))
         if profile:
             proc.send_signal(signal.SIGINT)
             with trio.move_on_after(30):
@@ -220,11 +320,37 @@ async def main(quick: bool, profile: str | None, in_process: bool = True) -> Non
         nursery.cancel_scope.cancel()
 
 
+def profiled_emulator(path: str, argv: list[str]) -> None:
+    """Run ``python -m qgactor.emulator argv`` under cProfile with CPU time
+    (``time.process_time``: time spent waiting for sockets does not count); the stats are
+    written to ``path`` when the emulator stops (SIGINT)."""
+    import cProfile
+
+    from qgactor.emulator.__main__ import main as emulator_main
+
+    profiler = cProfile.Profile(time.process_time)
+    profiler.enable()
+    try:
+        emulator_main(argv)
+    finally:
+        profiler.disable()
+        profiler.dump_stats(path)
+
+
 if __name__ == "__main__":
+    if sys.argv[1:2] == ["--emulator-child"]:
+        profiled_emulator(sys.argv[2], sys.argv[3:])
+        sys.exit(0)
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="run for a few seconds only")
     parser.add_argument("--profile", metavar="PATH", help="run the emulator under cProfile, write stats to PATH")
+    parser.add_argument("--phases", default=",".join(PHASES),
+                        help=f"comma-separated phases to run (default: all of {','.join(PHASES)})")
     parser.add_argument("--no-in-process", action="store_true",
                         help="skip the in-process figures (e.g. when benchmarking an older emulator)")
     args = parser.parse_args()
-    trio.run(main, args.quick, args.profile, not args.no_in_process)
+    chosen = tuple(p for p in args.phases.split(",") if p and not (p == "inproc" and args.no_in_process))
+    unknown = set(chosen) - set(PHASES)
+    if unknown:
+        parser.error(f"unknown phase(s) {', '.join(sorted(unknown))}; choose from {', '.join(PHASES)}")
+    trio.run(main, args.quick, args.profile, chosen)

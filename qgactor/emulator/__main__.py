@@ -63,7 +63,7 @@ def main(argv: list[str] | None = None) -> int:
 
     try:
         trio.run(run)
-    except KeyboardInterrupt:
+    except* KeyboardInterrupt:  # Ctrl+C arrives inside the server's task group: a clean stop
         pass
     return 0
 

@@ -1,5 +1,5 @@
-"""The emulator's ASGI application: one port for REST, the token endpoint, the control API
-and the websocket gateway.
+"""The emulator's application: one port for REST, the token endpoint, the control API
+and the websocket gateway (served by :mod:`.httpd`).
 
 Any exception in a handler becomes a platform-shaped 500 with the traceback logged; bad
 input never crashes the server or hangs a request.
@@ -8,25 +8,27 @@ input never crashes the server or hangs a request.
 from __future__ import annotations
 
 import logging
-from typing import Any
 
 import trio
 
-from .gateway import Receive, Send, serve_gateway
+from .gateway import serve_gateway
 from .http import PlatformError, Request, Response, Router, error_response, json_response, to_response
+from .httpd import ServerWebSocket, WebsocketHandler
 from .platform import Platform
 
-__all__ = ["EmulatorApp", "CONTROL_PREFIX", "TOKEN_PATH"]
+__all__ = ["EmulatorApp", "CONTROL_PREFIX", "TOKEN_PATH", "GATEWAY_PATHS"]
 
 log = logging.getLogger(__name__)
 
 CONTROL_PREFIX = "/_emulator"
 TOKEN_PATH = "/app/getAppAccessToken"
+#: Paths that accept a websocket upgrade (the gateway); any other path refuses it with 403.
 GATEWAY_PATHS = ("/websocket", "/websocket/", "/")
 
 
 class EmulatorApp:
-    """ASGI callable routing to the token endpoint, control API, REST API and gateway."""
+    """Routes requests to the token endpoint, control API and REST API, and websockets to
+    the gateway (the :class:`~qgactor.emulator.httpd.HttpApp` of the emulator's server)."""
 
     def __init__(self, platform: Platform, rest: Router, control: Router) -> None:
         self.platform = platform
@@ -34,49 +36,25 @@ class EmulatorApp:
         self.control = control
         self.requests = 0
 
-    async def __call__(self, scope: dict[str, Any], receive: Receive, send: Send) -> None:
-        kind = scope["type"]
-        if kind == "http":
-            await self._http(scope, receive, send)
-        elif kind == "websocket":
-            if scope["path"] in GATEWAY_PATHS:
-                await serve_gateway(self.platform, scope, receive, send)
-            else:
-                await receive()
-                await send({"type": "websocket.close", "code": 1008})
-        elif kind == "lifespan":
-            while True:
-                message = await receive()
-                if message["type"] == "lifespan.startup":
-                    await send({"type": "lifespan.startup.complete"})
-                elif message["type"] == "lifespan.shutdown":
-                    await send({"type": "lifespan.shutdown.complete"})
-                    return
-
-    async def _http(self, scope: dict[str, Any], receive: Receive, send: Send) -> None:
+    async def http(self, request: Request) -> Response:
+        """Answer one HTTP request (never raises)."""
         self.requests += 1
-        body = bytearray()
-        too_big = False
-        while True:
-            message = await receive()
-            if message["type"] == "http.disconnect":
-                return
-            chunk = message.get("body", b"")
-            if len(body) + len(chunk) > self.platform.config.max_body:
-                too_big = True
-            elif chunk:
-                body += chunk
-            if not message.get("more_body", False):
-                break
-        request = Request.from_scope(scope, bytes(body))
-        if too_big:
-            response = error_response(413, 12002, f"request body larger than {self.platform.config.max_body} bytes")
-        else:
-            response = await self.handle(request)
-        await send({"type": "http.response.start", "status": response.status,
-                    "headers": response.header_list()})
-        await send({"type": "http.response.body",
-                    "body": b"" if request.method == "HEAD" else response.body})
+        return await self.handle(request)
+
+    def websocket(self, request: Request) -> WebsocketHandler | None:
+        """The gateway for :data:`GATEWAY_PATHS`; ``None`` (refused with 403) elsewhere."""
+        if request.path not in GATEWAY_PATHS:
+            return None
+        platform = self.platform
+
+        async def gateway(ws: ServerWebSocket) -> None:
+            await serve_gateway(platform, ws)
+
+        return gateway
+
+    def refusal(self, status: int, message: str) -> Response:
+        """The platform-shaped answer to a request the server refuses (400, 413, 431, ...)."""
+        return error_response(status, 12002 if status == 413 else status, message)
 
     async def handle(self, request: Request) -> Response:
         """Answer one HTTP request (never raises)."""

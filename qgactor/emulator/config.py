@@ -112,7 +112,10 @@ class EmulatorConfig:
 
     # --- misc ----------------------------------------------------------------------
     max_body: int = 20 * 1024 * 1024
-    """Largest accepted request body (bytes)."""
+    """Largest accepted request body (bytes); larger ones get 413 and the connection closes."""
+    keep_alive_timeout: float = 30.0
+    """Seconds an HTTP connection may wait for its client (idle between requests, or a
+    stalled request) before the server closes it. Websockets are not affected."""
     seed: int | None = None
     """Seed for ids and fault rates (deterministic runs)."""
     outbox_limit: int = 100_000
@@ -137,6 +140,10 @@ class EmulatorConfig:
             raise ValueError("token_lifetime must be larger than token_overlap (>= 0)")
         if self.max_shards < 1 or self.recommended_shards < 1:
             raise ValueError("max_shards and recommended_shards must be at least 1")
+        if not self.keep_alive_timeout > 0:
+            raise ValueError("keep_alive_timeout must be a positive number of seconds")
+        if self.max_body < 0:
+            raise ValueError("max_body must be a number of bytes (>= 0)")
 
     def heartbeat_timeout_seconds(self) -> float:
         """The effective heartbeat timeout in seconds."""

@@ -1,8 +1,8 @@
 """The websocket gateway (spec 3): Hello, Identify/READY, Resume/RESUMED, heartbeats, closes.
 
 One :class:`GatewayConnection` per websocket. Its frames go through one ordered channel
-(dispatches, ACKs, close requests), written by a single writer task; a watchdog closes the
-socket with 4009 when heartbeats stop.
+(dispatches, ACKs, close requests), written by a single writer task that sends whatever is
+queued in one transport write; a watchdog closes the socket with 4009 when heartbeats stop.
 """
 
 from __future__ import annotations
@@ -10,57 +10,32 @@ from __future__ import annotations
 import json
 import logging
 import math
-from typing import TYPE_CHECKING, Any, Awaitable, Callable
+from typing import TYPE_CHECKING, Any
 
 import trio
 
 from qgactor.qq.protocol import CLOSE_CODES, Opcode
 
 from .handshake import KNOWN_INTENTS, identify, resume
+from .httpd import ServerWebSocket
 from .sessions import Close, GatewaySession, Outgoing
-from .wsframes import MAX_BATCH_BYTES, MAX_BATCH_FRAMES, FrameWriter
 
 if TYPE_CHECKING:
     from .platform import Platform
 
-__all__ = ["GatewayConnection", "serve_gateway", "KNOWN_INTENTS"]
+__all__ = ["GatewayConnection", "serve_gateway", "KNOWN_INTENTS", "MAX_BATCH_FRAMES", "MAX_BATCH_BYTES"]
 
 log = logging.getLogger(__name__)
 
-
-Receive = Callable[[], Awaitable[dict[str, Any]]]
-Send = Callable[[dict[str, Any]], Awaitable[None]]
-
-
-async def serve_gateway(platform: Platform, scope: dict[str, Any], receive: Receive, send: Send) -> None:
-    """ASGI websocket handler of ``/websocket``."""
-    first = await receive()
-    if first.get("type") != "websocket.connect":
-        return
-    await send({"type": "websocket.accept"})
-    conn = GatewayConnection(platform, receive, send)
-    await conn.run()
+#: Most frames written at once (bounds the latency of the first frame of a batch).
+MAX_BATCH_FRAMES = 64
+#: Most text characters written at once.
+MAX_BATCH_BYTES = 256 * 1024
 
 
-async def _abort_transport(send: Send) -> bool:
-    """Close the TCP connection without a close frame (a network drop).
-
-    ASGI has no way to do this, so this reaches into hypercorn's h11 protocol objects
-    (``WSStream.send`` -> ``H11Protocol.send`` = the TCP server's sender). Returns False
-    when the structure is not the expected one; the caller then sends a close frame.
-    """
-    try:
-        from hypercorn.events import Closed
-
-        protocol = send.__self__.send.__self__  # type: ignore[attr-defined]
-        sender = protocol.send
-    except (AttributeError, ImportError):
-        return False
-    try:
-        await sender(Closed())
-    except Exception:  # the connection may already be gone
-        log.debug("gateway: transport abort failed", exc_info=True)
-    return True
+async def serve_gateway(platform: Platform, ws: ServerWebSocket) -> None:
+    """Serve the gateway protocol on an accepted websocket until it closes."""
+    await GatewayConnection(platform, ws).run()
 
 
 class _Wake:
@@ -76,16 +51,15 @@ CLOSE_GRACE = 2.0
 class GatewayConnection:
     """One websocket connection to the gateway.
 
-    Every frame and every close goes through one writer task (the only caller of the ASGI
-    ``send`` after the handshake), so faults never race a frame being written. States:
+    Every frame and every close goes through one writer task (the only sender on the
+    websocket), so faults never race a frame being written. States:
     ``"open"``, ``"closing"`` (either side is closing it: client frames are ignored, no new
     frame goes out after the close, gateway faults skip it) and ``"closed"``.
     """
 
-    def __init__(self, platform: Platform, receive: Receive, send: Send) -> None:
+    def __init__(self, platform: Platform, ws: ServerWebSocket) -> None:
         self.platform = platform
-        self._receive = receive
-        self._send = send
+        self.ws = ws
         cfg = platform.config
         self.out, self._out_recv = trio.open_memory_channel[Outgoing | _Wake](cfg.replay_buffer + 10_000)
         self.session: GatewaySession | None = None
@@ -191,7 +165,7 @@ class GatewayConnection:
             pass  # the writer is busy writing and sees the request before its next frame
 
     async def _writer(self) -> None:
-        frames, recv = FrameWriter(self._send), self._out_recv
+        ws, recv = self.ws, self._out_recv
         pending: Outgoing | _Wake | None = None
         while self._close_request is None:
             if pending is not None:
@@ -216,7 +190,7 @@ class GatewayConnection:
                         break
                     batch.append(nxt)
                     size += len(nxt)
-                await frames.send_many(batch)
+                await ws.send_texts(batch)
             elif isinstance(item, Close):
                 self._close_request = item
                 self._close_started.set()
@@ -228,11 +202,9 @@ class GatewayConnection:
         if not self._aborted:
             if request.code == 1006:
                 log.info("gateway: dropping connection (fault)")
-                if not await _abort_transport(self._send):
-                    await self._send({"type": "websocket.close", "code": 1011, "reason": "dropped"})
+                self.ws.abort()
             else:
-                await self._send({"type": "websocket.close", "code": request.code,
-                                  "reason": request.reason[:120]})
+                await self.ws.close(request.code, request.reason[:120])
         self._close_done.set()
         assert self._nursery is not None
         self._nursery.cancel_scope.cancel()
@@ -248,7 +220,7 @@ class GatewayConnection:
                  self._close_request.code if self._close_request else "?")
         # the writer is blocked inside a send: no new send starts once _aborted is set
         self._aborted = True
-        await _abort_transport(self._send)
+        self.ws.abort()
         assert self._nursery is not None
         self._nursery.cancel_scope.cancel()
 
@@ -270,23 +242,18 @@ class GatewayConnection:
 
     async def _reader(self) -> None:
         while True:
-            message = await self._receive()
-            kind = message.get("type")
-            if kind == "websocket.disconnect":
+            raw = await self.ws.receive()
+            if raw is None:
                 # a client-chosen close code never invalidates the session: only the
                 # platform's own closes follow the close-code table
                 return
-            if kind != "websocket.receive":
-                continue
-            raw = message.get("text")
-            if raw is None:
-                data = message.get("bytes") or b""
+            if type(raw) is not str:
                 try:
-                    raw = data.decode("utf-8")
+                    raw = raw.decode("utf-8")  # type: ignore[union-attr]
                 except UnicodeDecodeError:
                     self.close(4002, "invalid payload: frames must be UTF-8 JSON")
                     continue
-            self._handle(raw)
+            self._handle(raw)  # type: ignore[arg-type]
 
     # ------------------------------------------------------------------ frames
     def _handle(self, raw: str) -> None:

@@ -13,7 +13,6 @@ import json
 import os
 import re
 from typing import Any, Awaitable, Callable
-from urllib.parse import parse_qsl
 
 import attrs
 
@@ -60,15 +59,6 @@ class Request:
     params: dict[str, str] = attrs.Factory(dict)
     _json: Any = attrs.field(default=None, alias="_json")
     _parsed: bool = attrs.field(default=False, alias="_parsed")
-
-    @classmethod
-    def from_scope(cls, scope: dict[str, Any], body: bytes) -> Request:
-        """Build from an ASGI http scope and the full body."""
-        # ASGI servers give lower-case header names already (h11 does); lower() is cheap
-        headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
-        qs = scope.get("query_string", b"")
-        query = dict(parse_qsl(qs.decode("latin-1"), keep_blank_values=True)) if qs else {}
-        return cls(scope["method"].upper(), scope["path"], query, headers, body)
 
     @property
     def content_type(self) -> str:
@@ -151,7 +141,7 @@ class Response:
     headers: dict[str, str] = attrs.Factory(dict)
 
     def header_list(self) -> list[tuple[bytes, bytes]]:
-        """ASGI headers including content type, length and trace id."""
+        """The response headers: content type, trace id, length and any extra ones."""
         out = [(b"Content-Type", b"application/json"), (b"X-Tps-trace-ID", next_trace_id()),
                (b"content-length", str(len(self.body)).encode("latin-1"))]
         if self.headers:

@@ -1,9 +1,11 @@
-"""``open_emulator()``: run the emulator on hypercorn (trio) in the caller's trio program."""
+"""``open_emulator()``: run the emulator (its own h11 + wsproto server, :mod:`.httpd`) in the
+caller's trio program."""
 
 from __future__ import annotations
 
 import gc
 import logging
+import socket
 from contextlib import asynccontextmanager
 from functools import partial
 from pathlib import Path
@@ -12,21 +14,19 @@ from typing import Any, AsyncIterator
 import attrs
 import httpx
 import trio
-from hypercorn.config import Config as HypercornConfig
-from hypercorn.config import Sockets
-from hypercorn.trio.run import worker_serve
-from hypercorn.utils import wrap_app
 
 from .app import TOKEN_PATH, EmulatorApp
 from .client import ControlClient
 from .config import EmulatorConfig
 from .control import build_control_router
+from .httpd import HttpServer, ServerLimits, bind
+from .httpd import base_url as listening_url
 from .platform import Platform
 from .rest import build_rest_router
 from .signing import public_key_bytes
 from .world import World
 
-__all__ = ["Emulator", "open_emulator", "serve_emulator", "tune_gc_for_serving"]
+__all__ = ["Emulator", "open_emulator", "serve_emulator", "tune_gc_for_serving", "bind_sockets"]
 
 log = logging.getLogger(__name__)
 
@@ -107,45 +107,30 @@ def tune_gc_for_serving() -> None:
     gc.set_threshold(*SERVING_GC_THRESHOLDS)
 
 
-def _hypercorn_config(config: EmulatorConfig) -> HypercornConfig:
-    hc = HypercornConfig()
-    hc.bind = [f"{config.host}:{config.port}"]
-    hc.accesslog = None
-    hc.errorlog = logging.getLogger("qgactor.emulator.hypercorn")
-    hc.graceful_timeout = 0.5
-    hc.websocket_ping_interval = None
-    hc.keep_alive_timeout = 30
-    # hypercorn closes a keep-alive connection after 1000 requests by default: a benchmark
-    # client would reconnect every 1000 requests for nothing
-    hc.keep_alive_max_requests = 10_000_000
-    # h11_max_incomplete_size (16 KiB of request head) only bounds headers; bodies are not
-    # affected, so the default stays
-    hc.websocket_max_message_size = 16 * 1024 * 1024
-    return hc
+def bind_sockets(config: EmulatorConfig) -> socket.socket:
+    """Create the listening socket now, so a busy port raises a plain ``OSError``."""
+    return bind(config.host, config.port)
 
 
-def bind_sockets(config: EmulatorConfig) -> tuple[HypercornConfig, Sockets]:
-    """Create the listening sockets now, so a busy port raises a plain ``OSError``."""
-    hc = _hypercorn_config(config)
-    sockets = hc.create_sockets()
-    for sock in sockets.insecure_sockets:
-        sock.listen(hc.backlog)
-    return hc, sockets
+def server_limits(config: EmulatorConfig) -> ServerLimits:
+    """The server limits of ``config`` (body size, keep-alive timeout)."""
+    return ServerLimits(max_body=config.max_body, keep_alive_timeout=config.keep_alive_timeout)
 
 
-async def serve_emulator(platform: Platform, *, bound: tuple[HypercornConfig, Sockets] | None = None,
+async def serve_emulator(platform: Platform, *, bound: socket.socket | None = None,
                          task_status: Any = trio.TASK_STATUS_IGNORED) -> None:
     """Serve ``platform`` until cancelled; ``task_status.started(base_url)`` once listening.
 
     ``bound`` comes from :func:`bind_sockets` (bound here if omitted; ``OSError`` if the
-    port is taken).
+    port is taken). Cancelling it closes every connection (websockets without a close
+    frame, like a network loss).
     """
-    hc, sockets = bound if bound is not None else bind_sockets(platform.config)
+    listener = bound if bound is not None else bind_sockets(platform.config)
     app = EmulatorApp(platform, build_rest_router(platform), build_control_router(platform))
+    server = HttpServer(app, server_limits(platform.config))
     async with trio.open_nursery() as nursery:
-        binds = await nursery.start(partial(worker_serve, wrap_app(app, hc.wsgi_max_body_size, "asgi"),
-                                            hc, sockets=sockets))
-        platform.base_url = binds[0].rstrip("/")
+        platform.base_url = listening_url(listener)
+        await nursery.start(partial(server.serve, listener))
         nursery.start_soon(platform.webhook.run)
         if platform.webhook.url:
             nursery.start_soon(_validate_configured_webhook, platform)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import signal
 import socket
 import subprocess
 import sys
@@ -36,6 +37,29 @@ async def test_module_entry_point_serves_and_prints_credentials() -> None:
     finally:
         proc.terminate()
         await proc.wait()
+
+
+async def test_ctrl_c_stops_the_module_entry_point_cleanly() -> None:
+    proc = await trio.lowlevel.open_process([sys.executable, "-m", "qgactor.emulator", "--port", "0"],
+                                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        out = b""
+        with trio.fail_after(20):
+            assert proc.stdout is not None and proc.stderr is not None
+            while b"Ctrl+C" not in out:
+                chunk = await proc.stdout.receive_some(4096)
+                assert chunk, out
+                out += chunk
+            proc.send_signal(signal.SIGINT)
+            err = b""
+            while chunk := await proc.stderr.receive_some(65536):
+                err += chunk
+            assert await proc.wait() == 0, err
+        assert b"Traceback" not in err
+    finally:
+        if proc.returncode is None:
+            proc.kill()
+            await proc.wait()
 
 
 async def test_busy_port_is_a_plain_oserror() -> None:
