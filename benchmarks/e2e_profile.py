@@ -46,6 +46,33 @@ def _quiet_run():
             raise
 bot.run = _quiet_run
 tool = {tool!r}
+if {gctune!r}:
+    # experiment: what the process owner could do after startup (qgactor itself does not)
+    import gc
+    _threshold, _freeze = {gctune!r}
+    if _threshold:
+        gc.set_threshold(*_threshold)
+    if _freeze:
+        _orig_build = bot._build_tree
+        async def _build_and_freeze(*a, **kw):
+            await _orig_build(*a, **kw)
+            gc.collect()
+            gc.freeze()
+        bot._build_tree = _build_and_freeze
+if {gcstats!r}:
+    # time spent in the cyclic garbage collector, per generation (written at exit)
+    import gc, time as _t
+    _gc = {{"start": 0.0, "time": [0.0, 0.0, 0.0], "count": [0, 0, 0]}}
+    def _gc_cb(phase, info):
+        if phase == "start":
+            _gc["start"] = _t.process_time()
+        else:
+            g = info["generation"]
+            _gc["time"][g] += _t.process_time() - _gc["start"]
+            _gc["count"][g] += 1
+    gc.callbacks.append(_gc_cb)
+    import atexit
+    atexit.register(lambda: open({out!r} + "/gc.txt", "w").write(repr(_gc)))
 if tool == "cprofile":
     import cProfile, time
     prof = cProfile.Profile(time.process_time)  # CPU time: the 2 cores are shared with the emulator
@@ -85,6 +112,11 @@ def main() -> None:
     parser.add_argument("--keepalive", type=int, default=0,
                         help="experiment: patch httpx.AsyncClient to use (and keep alive) at most this many connections")
     parser.add_argument("--no-profile", action="store_true", help="run without a profiler (A/B timing)")
+    parser.add_argument("--gc-threshold", help="experiment: gc.set_threshold(...) in the bot, e.g. 10000,20,20")
+    parser.add_argument("--gc-freeze", action="store_true",
+                        help="experiment: gc.collect(); gc.freeze() in the bot once its actor tree is up")
+    parser.add_argument("--gc-stats", action="store_true",
+                        help="also report the bot's time in the cyclic garbage collector (whole run)")
     args = parser.parse_args()
     out = Path(args.out or tempfile.mkdtemp(prefix="qgactor-prof-"))
     out.mkdir(parents=True, exist_ok=True)
@@ -97,7 +129,10 @@ def main() -> None:
         base = re.search(r"EMULATOR (\S+)", emu.stdout.readline()).group(1)  # type: ignore[union-attr]
         creds = (base, base + "/app/getAppAccessToken", "102000001", "EmuSecret0123456789abcdefGHIJKLM")
         code = CHILD.format(peers=str(HERE / "peers"), mode=args.mode, creds=creds, out=str(out),
-                            tool="none" if args.no_profile else args.tool, keepalive=args.keepalive)
+                            tool="none" if args.no_profile else args.tool, keepalive=args.keepalive,
+                            gcstats=args.gc_stats,
+                            gctune=(tuple(int(x) for x in args.gc_threshold.split(",")) if args.gc_threshold else None,
+                                    args.gc_freeze) if (args.gc_threshold or args.gc_freeze) else None)
         bot = subprocess.Popen([py, "-c", code], cwd=str(out))
         import httpx
         import trio
@@ -112,7 +147,19 @@ def main() -> None:
             t = proc.cpu_times()
             return t.user + t.system
 
-        burst_cpu = [0.0]
+        def switches() -> int:
+            """Context switches of all the bot's threads so far (live threads only)."""
+            total = 0
+            for status in Path(f"/proc/{bot.pid}/task").glob("*/status"):
+                try:
+                    for line in status.read_text().splitlines():
+                        if line.endswith("ctxt_switches") or "ctxt_switches:" in line:
+                            total += int(line.split()[-1])
+                except OSError:
+                    pass
+            return total
+
+        burst_cpu = [0.0, 0]
 
         async def drive() -> float:
             async with httpx.AsyncClient(timeout=120) as http:
@@ -121,7 +168,7 @@ def main() -> None:
                 await c.send_burst(5, "group", "warm")
                 while len(await c.outbox()) < 5:
                     await trio.sleep(0.05)
-                c0 = cpu()
+                c0, s0 = cpu(), switches()
                 t0 = time.time()
                 if args.scene == "guild":
                     async with trio.open_nursery() as n:
@@ -132,19 +179,27 @@ def main() -> None:
                 while len(await c.outbox()) < args.events + 5:
                     await trio.sleep(0.1)
                 burst_cpu[0] = cpu() - c0
+                burst_cpu[1] = switches() - s0
                 return args.events / (time.time() - t0)
 
         rate = trio.run(drive)
         print(f"{args.events} {args.scene} events echoed at {rate:.0f}/s"
               + (" (under the profiler)" if not args.no_profile else ""))
         print(f"bot CPU during the burst: {burst_cpu[0] * 1000 / args.events:.3f} ms/event"
-              + (" (profiler overhead included)" if not args.no_profile else ""))
+              + (" (profiler overhead included)" if not args.no_profile else "")
+              + f"; {burst_cpu[1] / args.events:.2f} context switches/event")
     finally:
         if bot is not None:
             bot.send_signal(signal.SIGINT)
             bot.wait(30)
         emu.terminate()
         emu.wait(10)
+    if args.gc_stats and (out / "gc.txt").exists():
+        import ast
+
+        gcs = ast.literal_eval((out / "gc.txt").read_text())
+        print("bot time in the garbage collector (whole run, startup included): "
+              + ", ".join(f"gen{g} {gcs['count'][g]} runs {gcs['time'][g] * 1000:.0f} ms" for g in range(3)))
     if args.no_profile:
         cpu = float((out / "cpu.txt").read_text())
         print(f"bot CPU {cpu:.2f} s in total (startup included): {cpu * 1000 / args.events:.2f} ms/event")

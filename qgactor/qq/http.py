@@ -188,12 +188,27 @@ def parse_retry_after(value: str | None, *, now: float | None = None) -> float |
     return max(0.0, when.timestamp() - (time.time() if now is None else now))
 
 
+#: The C scanner behind ``json.loads`` (``scan_once(text, index) -> (value, end)``).
+_scan_json = jsonlib.JSONDecoder().scan_once
+
+
 def _decode(response: httpx.Response) -> Any:
+    """The answer's JSON (``response.json()``), its text if it is not JSON, ``None`` if empty."""
     content = response.content
     if not content:
         return None
     try:
-        return jsonlib.loads(content)  # what ``response.json()`` does, one call less
+        # a compact UTF-8 JSON document (what the platform sends) goes straight to the scanner,
+        # skipping json.loads' encoding detection and whitespace passes; anything else (BOM,
+        # other encodings, surrounding whitespace, errors) takes the full path below
+        text = content.decode("utf-8")
+        value, end = _scan_json(text, 0)
+        if end == len(text):  # nothing after the value
+            return value
+    except (ValueError, StopIteration):
+        pass
+    try:
+        return jsonlib.loads(content)  # what ``response.json()`` does
     except ValueError:
         return response.text
 

@@ -22,6 +22,7 @@ from qgactor.qq.scene import ReplyTarget, Scene
 
 __all__ = ["SendMixin"]
 
+_GUILD, _DM, _GROUP = Scene.GUILD, Scene.DM, Scene.GROUP  # (an enum member lookup costs ~0.1 us)
 _OPEN = (Scene.GROUP, Scene.C2C)
 
 
@@ -49,8 +50,8 @@ class SendMixin(MessagesMixin, OpenMessagesMixin):
             body["msg_id"] = target.msg_id
         elif target.event_id is not None:
             body["event_id"] = target.event_id
-        if scene is Scene.GUILD or scene is Scene.DM:
-            if scene is Scene.GUILD:
+        if scene is _GUILD or scene is _DM:
+            if scene is _GUILD:
                 route = Route("POST", "/channels/{channel_id}/messages", channel_id=target.target_id)
             else:
                 route = Route("POST", "/dms/{guild_id}/messages", guild_id=target.target_id)
@@ -63,12 +64,12 @@ class SendMixin(MessagesMixin, OpenMessagesMixin):
             return Message._parse(data)  # type: ignore[no-any-return]
         if upload is not None:
             media = upload
-            do_upload = self.upload_group_media if scene is Scene.GROUP else self.upload_c2c_media
+            do_upload = self.upload_group_media if scene is _GROUP else self.upload_c2c_media
             uploaded = await do_upload(target.target_id, int(media.file_type), url=media.url, data=media.read())
             body["media"] = {"file_info": uploaded.file_info}
         if target.passive:
             body["msg_seq"] = msg_seq if msg_seq is not None else target.next_seq()
-        if scene is Scene.GROUP:
+        if scene is _GROUP:
             route = Route("POST", "/v2/groups/{group_openid}/messages", group_openid=target.target_id)
         else:
             route = Route("POST", "/v2/users/{openid}/messages", openid=target.target_id)
