@@ -1,13 +1,12 @@
-"""The client side of HTTP/1.1 on the wire, sans-I/O: request heads out, answers in.
+"""HTTP/1.1 answers as a client reads them, sans-I/O: bytes in, status, headers and body out.
 
-``RequestEncoder`` turns ``method``, ``target`` and header pairs into the bytes of a request
-head; ``ResponseParser`` takes the bytes of one answer, in pieces of any size, and gives back
-its status, headers and body. Neither does I/O; ``qgactor.qq.transport`` drives them over
-trio streams. Both follow the grammar of RFC 9112 and accept and reject what ``h11`` 0.16
-does (``tests/qq/test_qq_http1.py`` checks that differentially with hypothesis), at a
-fraction of the cost: the REST hot path sends the same few headers on every request, so a
-validated header block is cached per distinct header set, and an answer's head is parsed
-with a handful of C-level regex calls instead of one event object per part.
+``ResponseParser`` takes the bytes of one answer, in pieces of any size, and gives back its
+status, headers and body (its counterpart for requests is ``qgactor.qq.http1_request``). It
+does no I/O; ``qgactor.qq.transport`` feeds it what ``qgactor.qq.http1_connection`` reads. It
+follows the grammar of RFC 9112 and accepts and rejects what ``h11`` 0.16 does
+(``tests/qq/test_qq_http1.py`` checks that differentially with hypothesis) at a tenth of the
+cost: a complete head is parsed with a handful of C-level regex calls and one dict, instead
+of an event object per part and a re-validation of every header.
 
 What an answer may be (as in h11): a status line ``HTTP/d.d NNN [reason]``; header lines
 ``name: value`` (obsolete line folding joined with a space); lines ending in CRLF or a bare
@@ -20,11 +19,10 @@ then dropped), else ``Content-Length``, else by the end of the connection; no bo
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
 
 from qgactor.qq.transport_errors import ProtocolError
 
-__all__ = ["RequestEncoder", "ResponseParser", "MAX_HEAD_SIZE"]
+__all__ = ["ResponseParser", "MAX_HEAD_SIZE"]
 
 #: An answer head (or a chunk-size line, or a trailer block) still incomplete past this many
 #: bytes is refused: the server is not speaking HTTP or sends absurd headers.
@@ -43,95 +41,6 @@ _STATUS_LINE = re.compile(r"HTTP/([0-9]\.[0-9]) ([0-9]{3})(?: [^\x00\n\x0b\x0c\r
 _BLANK_LINE = re.compile(rb"\n\r?\n")
 _CHUNK_SIZE = re.compile(rb"([0-9A-Fa-f]{1,20})(?:;.*)?[ \t]*\r\n")
 _DIGITS = re.compile(r"[0-9]{1,20}")
-
-# What we send: the same grammar, ASCII only (a str header must encode as ASCII).
-_OUT_VCHAR = r"[\x01-\x08\x0e-\x1f\x21-\x7f]"
-_OUT_NAME = re.compile(_TOKEN)
-_OUT_VALUE = re.compile(rf"(?:{_OUT_VCHAR}+(?:[ \t]+{_OUT_VCHAR}+)*)?")
-_METHOD = re.compile(_TOKEN)
-_TARGET = re.compile(r"[\x21-\x7e]+")
-#: Headers the pool writes itself; a caller's own would contradict the framing or the origin.
-_RESERVED = frozenset({"host", "content-length", "transfer-encoding"})
-_CACHE_SIZE = 64
-
-
-class RequestEncoder:
-    """Request heads for one server: ``RequestEncoder(host_header)``.
-
-    ``encode(method, target, headers, content_length)`` returns the head bytes (request line,
-    ``host`` first, the headers in order with their names as given, ``content-length`` when
-    not ``None``, the blank line) and whether the headers ask to close the connection
-    afterwards (``Connection: close``). Raises ``ValueError`` for a method, target, header
-    name or value that HTTP/1.1 does not allow (non-ASCII, whitespace at either end, control
-    line breaks) or a ``host``/``content-length``/``transfer-encoding`` header (the pool sets
-    those). A validated header block is cached per distinct header sequence.
-    """
-
-    __slots__ = ("_host", "_host_error", "_blocks", "_lines")
-
-    def __init__(self, host_header: str) -> None:
-        self._host_error = ""
-        if not (host_header.isascii() and _OUT_VALUE.fullmatch(host_header)):
-            self._host_error = f"invalid Host header {host_header!r}: use an ASCII (IDNA-encoded) host name"
-        self._host = b" HTTP/1.1\r\nhost: " + host_header.encode("ascii", "replace") + b"\r\n"
-        self._blocks: dict[tuple[tuple[str, str], ...], tuple[bytes, bool]] = {}
-        #: encoded "METHOD " prefixes
-        self._lines: dict[str, bytes] = {}
-
-    def encode(self, method: str, target: str, headers: Iterable[tuple[str, str]],
-               content_length: int | None) -> tuple[bytes, bool]:
-        """The head of one request and whether it asks to close the connection (see the class)."""
-        start = self._lines.get(method)
-        if start is None:
-            start = self._method(method)
-        if not _TARGET.fullmatch(target):
-            raise ValueError(f"invalid HTTP request target {target!r}: use a percent-encoded path and query "
-                             "(visible ASCII, no spaces)")
-        key = tuple(headers)
-        try:
-            cached = self._blocks.get(key)
-        except TypeError:  # unhashable pairs (lists): normalise them
-            key = tuple((name, value) for name, value in key)
-            cached = self._blocks.get(key)
-        if cached is None:
-            cached = self._block(key)
-        block, closes = cached
-        if self._host_error:
-            raise ValueError(self._host_error)
-        if content_length is None:
-            return b"".join((start, target.encode("ascii"), self._host, block, b"\r\n")), closes
-        return b"".join((start, target.encode("ascii"), self._host, block,
-                         b"content-length: %d\r\n\r\n" % content_length)), closes
-
-    def _method(self, method: str) -> bytes:
-        if not (method.isascii() and _METHOD.fullmatch(method)):
-            raise ValueError(f"invalid HTTP method {method!r}: expected a token such as GET or POST")
-        if len(self._lines) >= _CACHE_SIZE:
-            self._lines.clear()
-        start = self._lines[method] = method.encode("ascii") + b" "
-        return start
-
-    def _block(self, key: tuple[tuple[str, str], ...]) -> tuple[bytes, bool]:
-        closes = False
-        for name, value in key:
-            if not isinstance(name, str) or not isinstance(value, str):
-                raise ValueError(f"header names and values must be str, got {name!r}: {type(value).__name__}")
-            lower = name.lower()
-            if lower in _RESERVED:
-                raise ValueError(f"do not pass a {name!r} header: the connection pool writes it itself")
-            if lower == "connection" and "close" in (t.strip() for t in value.lower().split(",")):
-                closes = True
-            if not (name.isascii() and _OUT_NAME.fullmatch(name)):
-                raise ValueError(f"invalid HTTP header name {name!r}: use letters, digits and -")
-            if not (value.isascii() and _OUT_VALUE.fullmatch(value)):  # the value may be a secret: not shown
-                raise ValueError(f"invalid value for HTTP header {name!r}: it must be ASCII without line breaks "
-                                 "or whitespace at either end (encode it first)")
-        text = "".join([f"{name}: {value}\r\n" for name, value in key])
-        if len(self._blocks) >= _CACHE_SIZE:
-            self._blocks.clear()
-        result = self._blocks[key] = (text.encode("ascii"), closes)
-        return result
-
 
 _HEAD, _LENGTH, _CHUNK_SIZE_LINE, _CHUNK_DATA, _CHUNK_END, _TRAILERS, _UNTIL_CLOSE, _DONE = range(8)
 

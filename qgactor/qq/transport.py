@@ -2,8 +2,9 @@
 
 The REST hot path sends small JSON requests to one origin, many at once. ``ConnectionPool``
 does only that, and cheaply: no cookies, no redirects, no proxies, no URL re-parsing, no
-scan of every connection per request. The wire format is ``qgactor.qq.http1`` (sans-I/O,
-agrees with h11 at a tenth of its cost); the sockets are ``qgactor.qq.http1_connection``.
+scan of every connection per request. The wire format is ``qgactor.qq.http1_request`` and
+``qgactor.qq.http1`` (sans-I/O, agree with h11 at a tenth of its cost); the sockets (plain
+or TLS, driven directly) are ``qgactor.qq.http1_connection``.
 
 - One pool per origin (``Origin``: scheme, host, port). Connections are opened with
   ``trio.open_tcp_stream`` (``http``) or ``trio.open_ssl_over_tcp_stream`` (``https``: the
@@ -43,8 +44,9 @@ from urllib.parse import urlsplit
 import attrs
 import trio
 
-from qgactor.qq.http1 import RequestEncoder, ResponseParser
+from qgactor.qq.http1 import ResponseParser
 from qgactor.qq.http1_connection import PlainConnection, TlsConnection, open_connection
+from qgactor.qq.http1_request import RequestEncoder
 from qgactor.qq.transport_errors import (
     ConnectError,
     ConnectTimeout,

@@ -1,4 +1,4 @@
-"""``qgactor.qq.http1``: the sans-I/O HTTP/1.1 client wire format, differentially against h11.
+"""``qgactor.qq.http1`` and ``http1_request``: the sans-I/O HTTP/1.1 client wire format, against h11.
 
 Random answers, valid and malformed, split at random byte boundaries: ``ResponseParser`` must
 give the same status, headers, body, keep-alive decision and leftover bytes as h11 0.16, or
@@ -17,7 +17,8 @@ import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from qgactor.qq.http1 import MAX_HEAD_SIZE, RequestEncoder, ResponseParser
+from qgactor.qq.http1 import MAX_HEAD_SIZE, ResponseParser
+from qgactor.qq.http1_request import RequestEncoder
 from qgactor.qq.transport_errors import ProtocolError
 
 EXAMPLES = int(os.environ.get("QGACTOR_HTTP1_EXAMPLES", "600"))
@@ -99,11 +100,15 @@ def header_line(draw: st.DrawFn, body_len: int) -> str:
         name = draw(st.text(st.sampled_from(_TCHARS + " :@\x00é"), max_size=6))
         return f"{name}: {draw(header_value())}"
     if kind == 1:
-        return f"Content-Length: {draw(st.sampled_from([str(body_len), f'{body_len}, {body_len}', f' {body_len} ', str(body_len + 1), '-1', 'abc', '', '1' * 21, '0' * 21, f'{body_len},']))}"
+        lengths = [str(body_len), f"{body_len}, {body_len}", f" {body_len} ", str(body_len + 1), "-1", "abc", "",
+                   "1" * 21, "0" * 21, f"{body_len},"]
+        return f"Content-Length: {draw(st.sampled_from(lengths))}"
     if kind == 2:
-        return f"Transfer-Encoding: {draw(st.sampled_from(['chunked', 'Chunked', 'gzip', 'chunked, chunked', 'gzip, chunked', '']))}"
+        codings = ["chunked", "Chunked", "gzip", "chunked, chunked", "gzip, chunked", ""]
+        return f"Transfer-Encoding: {draw(st.sampled_from(codings))}"
     if kind == 3:
-        return f"Connection: {draw(st.sampled_from(['close', 'keep-alive', 'Keep-Alive, Close', 'upgrade', ' close ']))}"
+        options = ["close", "keep-alive", "Keep-Alive, Close", "upgrade", " close "]
+        return f"Connection: {draw(st.sampled_from(options))}"
     if kind == 4:
         return f" folded{draw(header_value())}"  # obsolete line folding
     if kind == 5:

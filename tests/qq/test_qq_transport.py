@@ -367,7 +367,7 @@ async def test_bad_requests_are_refused_before_connecting(serve) -> None:  # typ
     assert server.connections == 0
 
 
-async def test_a_garbled_answer_is_a_protocol_error_and_the_next_request_works(serve) -> None:  # type: ignore[no-untyped-def]
+async def test_a_garbled_answer_is_a_protocol_error_then_all_is_well(serve) -> None:  # type: ignore[no-untyped-def]
     server = await serve(lambda c, i, r, b: (b"SSH-2.0-OpenSSH_9.6\r\n\r\n", "keep") if c == 0 else (OK, "keep"))
     async with _pool(server) as pool:
         with pytest.raises(ProtocolError, match="invalid HTTP status line 'SSH-2.0"):
