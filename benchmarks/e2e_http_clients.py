@@ -1,29 +1,78 @@
 """Client-side CPU per REST reply: qgactor's own transport vs httpx vs aiohttp (both peers).
 
-Starts the benchmark emulator and sends N group messages with 16 concurrent workers from a
-fresh child process per client, then prints each child's CPU milliseconds per request. This
-isolates the HTTP client cost that dominates the e2e echo profile (``e2e_profile.py``).
+Starts the benchmark emulator and sends N group messages, 32 in flight, from a fresh child
+process per client, then prints each child's CPU milliseconds per request. This isolates the
+HTTP client cost that dominates the e2e echo profile (``e2e_profile.py``).
 Kinds: ``qgactor`` (``qgactor.qq.transport_client.ApiTransport``, what ``ApiClient`` uses
 since the lean transport), ``qgactor-api`` (the whole ``ApiClient.request`` path: auth,
 limits, retries, error mapping, over that transport), ``httpx`` (default limits, what
 ``ApiClient`` used before), ``httpx-8`` (8 connections kept alive), ``aiohttp``.
 
-    python benchmarks/e2e_http_clients.py [--requests 3000] [--rounds 2] [--only qgactor,aiohttp] [--quick]
+``--server canned`` answers every request with the same small JSON from a minimal trio server
+instead of the emulator (a steadier client-only figure); ``--server canned-tls`` does so over
+TLS with a throw-away self-signed certificate for ``localhost`` (kinds qgactor, httpx,
+aiohttp): what the REST client costs against the real, https-only platform.
+
+    python benchmarks/e2e_http_clients.py [--requests 3000] [--rounds 2] [--only qgactor,aiohttp]
+                                          [--server emulator|canned|canned-tls] [--quick]
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import re
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 
+#: ``--server canned[-tls]``: one fixed answer per request (its JSON serves the setup calls too).
+CANNED = r'''
+import ssl, sys, trio
+body = b'{"access_token":"canned","groups":[{"group_openid":"G0"}],"id":"ROBOT1.0_canned","timestamp":1}'
+answer = (b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\nx-tps-trace-id: 0123456789abcdef\r\n"
+          b"content-length: %d\r\n\r\n" % len(body) + body)
+async def handle(stream):
+    buf = b""
+    try:
+        while data := await stream.receive_some(65536):
+            buf += data
+            while (end := buf.find(b"\r\n\r\n")) >= 0:
+                head = buf[:end].lower()
+                at = head.find(b"\r\ncontent-length:")
+                size = int(head[at + 17:].split(b"\r\n")[0]) if at >= 0 else 0
+                if len(buf) < end + 4 + size:
+                    break
+                buf = buf[end + 4 + size:]
+                await stream.send_all(answer)
+    except (trio.BrokenResourceError, trio.ClosedResourceError):
+        pass
+async def main():
+    async with trio.open_nursery() as nursery:
+        if len(sys.argv) > 1:
+            ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+            ctx.load_cert_chain(sys.argv[1], sys.argv[2])
+            listeners = await nursery.start(lambda task_status: trio.serve_ssl_over_tcp(
+                handle, 0, ctx, host="127.0.0.1", https_compatible=True, task_status=task_status))
+            print("EMULATOR https://localhost:%d" % listeners[0].transport_listener.socket.getsockname()[1], flush=True)
+        else:
+            listeners = await nursery.start(lambda task_status: trio.serve_tcp(
+                handle, 0, host="127.0.0.1", task_status=task_status))
+            print("EMULATOR http://127.0.0.1:%d" % listeners[0].socket.getsockname()[1], flush=True)
+trio.run(main)
+'''
+
 CHILD = r'''
-import json, resource, sys, time
+import json, os, resource, ssl, sys, time
 kind, base, n = sys.argv[1], sys.argv[2], int(sys.argv[3])
+CA = os.environ.get("QG_BENCH_CA")  # --server canned-tls: trust its certificate
+def tls():
+    ctx = ssl.create_default_context()
+    ctx.load_verify_locations(CA)
+    return ctx
 def cpu():
     r = resource.getrusage(resource.RUSAGE_SELF)
     return r.ru_utime + r.ru_stime
@@ -31,11 +80,11 @@ if kind == "qgactor":
     import trio, httpx
     from qgactor.qq.transport_client import ApiTransport
     async def main():
-        async with httpx.AsyncClient(timeout=60) as setup:
+        async with httpx.AsyncClient(timeout=60, verify=tls() if CA else True) as setup:
             tok = (await setup.post(base + "/app/getAppAccessToken",
                                     json={"appId": "102000001", "clientSecret": "EmuSecret0123456789abcdefGHIJKLM"})).json()
             group = (await setup.get(base + "/_emulator/info")).json()["groups"][0]["group_openid"]
-        t = ApiTransport(base, max_connections=32, user_agent="bench")
+        t = ApiTransport(base, max_connections=32, user_agent="bench", ssl_context=tls() if CA else None)
         h = {"Authorization": "QQBot " + tok["access_token"]}
         limiter = trio.CapacityLimiter(32)
         async def one():
@@ -77,7 +126,7 @@ elif kind.startswith("httpx"):
         kw = {}
         if kind == "httpx-8":
             kw["limits"] = httpx.Limits(max_connections=8, max_keepalive_connections=8)
-        async with httpx.AsyncClient(timeout=60, **kw) as c:
+        async with httpx.AsyncClient(timeout=60, verify=tls() if CA else True, **kw) as c:
             tok = (await c.post(base + "/app/getAppAccessToken",
                                 json={"appId": "102000001", "clientSecret": "EmuSecret0123456789abcdefGHIJKLM"})).json()
             group = (await c.get(base + "/_emulator/info")).json()["groups"][0]["group_openid"]
@@ -97,7 +146,7 @@ elif kind.startswith("httpx"):
 else:
     import asyncio, aiohttp
     async def main():
-        async with aiohttp.ClientSession() as c:
+        async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(ssl=tls()) if CA else None) as c:
             async with c.post(base + "/app/getAppAccessToken",
                               json={"appId": "102000001", "clientSecret": "EmuSecret0123456789abcdefGHIJKLM"}) as r:
                 tok = await r.json()
@@ -121,9 +170,12 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=3000)
     parser.add_argument("--rounds", type=int, default=2, help="how many times each kind runs (alternated)")
     parser.add_argument("--only", default="", help="comma-separated kinds (default: all)")
+    parser.add_argument("--server", default="emulator", choices=("emulator", "canned", "canned-tls"))
     parser.add_argument("--quick", action="store_true", help="300 requests, each kind once (seconds)")
     args = parser.parse_args()
     kinds = ["qgactor", "qgactor-api", "httpx", "httpx-8", "aiohttp"]
+    if args.server == "canned-tls":
+        kinds.remove("qgactor-api")  # ApiClient takes no SSL context: it trusts the system store only
     if args.only:
         unknown = set(args.only.split(",")) - set(kinds)
         if unknown:
@@ -133,17 +185,52 @@ def main() -> None:
         args.requests = min(args.requests, 300)
     else:
         kinds = kinds * args.rounds
-    emu = subprocess.Popen([sys.executable, str(HERE / "e2e_emulator.py")], stdout=subprocess.PIPE, text=True)
-    try:
-        assert emu.stdout is not None
-        base = re.search(r"EMULATOR (\S+)", emu.stdout.readline()).group(1)  # type: ignore[union-attr]
-        for kind in kinds:
-            out = subprocess.run([sys.executable, "-c", CHILD, kind, base, str(args.requests)],
-                                 capture_output=True, text=True, timeout=300)
-            print(out.stdout.strip() or out.stderr[-2000:], flush=True)
-    finally:
-        emu.terminate()
-        emu.wait(10)
+    env = dict(os.environ)
+    with tempfile.TemporaryDirectory() as tmp:
+        if args.server == "emulator":
+            command = [sys.executable, str(HERE / "e2e_emulator.py")]
+        elif args.server == "canned":
+            command = [sys.executable, "-c", CANNED]
+        else:
+            cert, key = _self_signed(Path(tmp))
+            command = [sys.executable, "-c", CANNED, cert, key]
+            env["QG_BENCH_CA"] = cert
+        emu = subprocess.Popen(command, stdout=subprocess.PIPE, text=True)
+        try:
+            assert emu.stdout is not None
+            base = re.search(r"EMULATOR (\S+)", emu.stdout.readline()).group(1)  # type: ignore[union-attr]
+            for kind in kinds:
+                out = subprocess.run([sys.executable, "-c", CHILD, kind, base, str(args.requests)],
+                                     capture_output=True, text=True, timeout=300, env=env)
+                print(out.stdout.strip() or out.stderr[-2000:], flush=True)
+        finally:
+            emu.terminate()
+            emu.wait(10)
+
+
+def _self_signed(directory: Path) -> tuple[str, str]:
+    """A throw-away self-signed certificate for ``localhost``: (cert path, key path)."""
+    import datetime
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "localhost")])
+    now = datetime.datetime.now(datetime.timezone.utc)
+    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
+            .serial_number(x509.random_serial_number()).not_valid_before(now - datetime.timedelta(days=1))
+            .not_valid_after(now + datetime.timedelta(days=1))
+            .add_extension(x509.SubjectAlternativeName([x509.DNSName("localhost")]), critical=False)
+            .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+            .sign(key, hashes.SHA256()))
+    cert_path, key_path = directory / "cert.pem", directory / "key.pem"
+    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_path.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                           serialization.NoEncryption()))
+    return str(cert_path), str(key_path)
 
 
 if __name__ == "__main__":
