@@ -7,8 +7,8 @@ scan of every connection per request. The wire format is ``qgactor.qq.http1_requ
 or TLS, driven directly) are ``qgactor.qq.http1_connection``.
 
 - One pool per origin (``Origin``: scheme, host, port). Connections are opened with
-  ``trio.open_tcp_stream`` (``http``) or ``trio.open_ssl_over_tcp_stream`` (``https``: the
-  default ``ssl`` context, SNI and ALPN ``http/1.1``), kept alive and reused.
+  ``trio.open_tcp_stream``, for ``https`` with TLS on top (``default_ssl_context()`` unless
+  given: certificate and host name checks, SNI, ALPN ``http/1.1``), kept alive and reused.
 - Idle connections wait on a LIFO stack (the most recently used first: it is the least likely
   to have been closed by the server); one idle longer than ``keepalive_expiry``, or one the
   server has closed meanwhile (its socket is readable: EOF or stray bytes), is closed instead
@@ -182,7 +182,9 @@ class ConnectionPool:
         and ``body``; return the complete ``Response``.
 
         Raises the ``TransportError`` family (``NotSentError`` subclasses when the request
-        provably was not sent) and ``RuntimeError`` after ``aclose()``.
+        provably was not sent), ``ValueError`` for a method, target or header HTTP/1.1 cannot
+        carry (nothing is sent; see ``qgactor.qq.http1_request``) and ``RuntimeError`` after
+        ``aclose()``.
         """
         if self._closed:
             raise RuntimeError("this connection pool is closed; create a new one")
