@@ -282,8 +282,10 @@ class CannedPool:
         pass
 
 
-async def echo_bench(n: int, profile: bool, modes: tuple[str, ...] = ("async", "sync")) -> dict[str, Any]:
-    """CPU per echo of the bot's own code (see the module docstring)."""
+async def echo_bench(n: int, profile: bool, modes: tuple[str, ...] = ("async", "sync"),
+                     reply: bool = True) -> dict[str, Any]:
+    """CPU per echo of the bot's own code (see the module docstring); ``reply=False``: the
+    handler only reads ``msg.text`` (the dispatch part alone)."""
     import cProfile
     import math
     import pstats
@@ -291,16 +293,23 @@ async def echo_bench(n: int, profile: bool, modes: tuple[str, ...] = ("async", "
     from qgactor.qq import ApiClient, TokenSource
 
     results: dict[str, Any] = {}
+    seen: list[str] = []
     for mode in modes:
         bot = Bot(appid="102000001", secret="s" * 32, session_store=":memory:")
         if mode == "async":
             @bot.on_message(scenes=["group"])
             async def echo(msg):  # type: ignore[no-untyped-def]
-                await msg.reply(msg.text)
+                if reply:
+                    await msg.reply(msg.text)
+                else:
+                    seen.append(msg.text)
         else:
             @bot.on_message(scenes=["group"])
             def echo_sync(msg):  # type: ignore[no-untyped-def]
-                msg.reply(msg.text)
+                if reply:
+                    msg.reply(msg.text)
+                else:
+                    seen.append(msg.text)
         tokens = TokenSource("102000001", "s" * 32, token_url="http://127.0.0.1:9/token")
         tokens._token, tokens._expires_at, tokens._lifetime = "T" * 40, math.inf, 7200.0  # a fetched token
         pool = CannedPool()
@@ -333,12 +342,17 @@ async def echo_bench(n: int, profile: bool, modes: tuple[str, ...] = ("async", "
             if prof is not None:
                 prof.disable()
             cpu, wall = time.process_time() - c0, time.perf_counter() - t0
-            assert pool.count == warm + n, (pool.count, core.stats)
-            method, target, headers, body = pool.last
-            assert method == "POST" and target == "/v2/groups/" + "G" * 32 + "/messages", pool.last
-            assert b'"msg_seq":1' in body and b'"content":"echo ' in body, body
-            results[f"echo_{mode}_cpu_us_per_event" + (" (profiled)" if prof else "")] = cpu * 1e6 / n
-            results[f"echo_{mode}_per_s"] = n / wall
+            if reply:
+                assert pool.count == warm + n, (pool.count, core.stats)
+                method, target, headers, body = pool.last
+                assert method == "POST" and target == "/v2/groups/" + "G" * 32 + "/messages", pool.last
+                assert b'"msg_seq":1' in body and b'"content":"echo ' in body, body
+            else:
+                assert len(seen) == warm + n and pool.count == 0, (len(seen), pool.count)
+                seen.clear()
+            label = "echo" if reply else "dispatch_only"
+            results[f"{label}_{mode}_cpu_us_per_event" + (" (profiled)" if prof else "")] = cpu * 1e6 / n
+            results[f"{label}_{mode}_per_s"] = n / wall
             await system.stop(dispatcher)
             if prof is not None:
                 stats = pstats.Stats(prof)
@@ -354,10 +368,12 @@ def main() -> None:
     parser.add_argument("--profile", action="store_true", help="with --echo: cProfile the async run")
     parser.add_argument("--mode", choices=("async", "sync", "both"), default="both",
                         help="with --echo: which handler kind to measure")
+    parser.add_argument("--no-reply", action="store_true",
+                        help="with --echo: the handler reads msg.text and does not reply (dispatch alone)")
     args = parser.parse_args()
     if args.echo:
         modes = ("async", "sync") if args.mode == "both" else (args.mode,)
-        res = trio.run(echo_bench, args.echo, args.profile, modes)
+        res = trio.run(echo_bench, args.echo, args.profile, modes, not args.no_reply)
         for k, v in res.items():
             print(f"{k:<40}  {v:,.1f}")
         return

@@ -60,9 +60,10 @@ if {gctune!r}:
             gc.freeze()
         bot._build_tree = _build_and_freeze
 if {gcstats!r}:
-    # time spent in the cyclic garbage collector, per generation (written at exit)
-    import gc, time as _t
-    _gc = {{"start": 0.0, "time": [0.0, 0.0, 0.0], "count": [0, 0, 0]}}
+    # time spent in the cyclic garbage collector, per generation; SIGUSR1 takes a snapshot
+    # (the driver sends one as the burst starts and one as it ends)
+    import atexit, gc, signal, time as _t
+    _gc = {{"start": 0.0, "time": [0.0, 0.0, 0.0], "count": [0, 0, 0], "snaps": []}}
     def _gc_cb(phase, info):
         if phase == "start":
             _gc["start"] = _t.process_time()
@@ -71,7 +72,7 @@ if {gcstats!r}:
             _gc["time"][g] += _t.process_time() - _gc["start"]
             _gc["count"][g] += 1
     gc.callbacks.append(_gc_cb)
-    import atexit
+    signal.signal(signal.SIGUSR1, lambda *a: _gc["snaps"].append((list(_gc["time"]), list(_gc["count"]))))
     atexit.register(lambda: open({out!r} + "/gc.txt", "w").write(repr(_gc)))
 if tool == "cprofile":
     import cProfile, time
@@ -168,6 +169,8 @@ def main() -> None:
                 await c.send_burst(5, "group", "warm")
                 while len(await c.outbox()) < 5:
                     await trio.sleep(0.05)
+                if args.gc_stats:
+                    bot.send_signal(signal.SIGUSR1)
                 c0, s0 = cpu(), switches()
                 t0 = time.time()
                 if args.scene == "guild":
@@ -180,6 +183,8 @@ def main() -> None:
                     await trio.sleep(0.1)
                 burst_cpu[0] = cpu() - c0
                 burst_cpu[1] = switches() - s0
+                if args.gc_stats:
+                    bot.send_signal(signal.SIGUSR1)
                 return args.events / (time.time() - t0)
 
         rate = trio.run(drive)
@@ -200,6 +205,12 @@ def main() -> None:
         gcs = ast.literal_eval((out / "gc.txt").read_text())
         print("bot time in the garbage collector (whole run, startup included): "
               + ", ".join(f"gen{g} {gcs['count'][g]} runs {gcs['time'][g] * 1000:.0f} ms" for g in range(3)))
+        if len(gcs["snaps"]) >= 2:
+            (t0_, n0_), (t1_, n1_) = gcs["snaps"][0], gcs["snaps"][1]
+            spent = sum(t1_) - sum(t0_)
+            print(f"... during the burst: {spent * 1e6 / args.events:.1f} us/event in the collector "
+                  f"({spent / burst_cpu[0] * 100:.0f} % of the bot's CPU); per generation "
+                  + ", ".join(f"gen{g} {n1_[g] - n0_[g]} runs {(t1_[g] - t0_[g]) * 1000:.0f} ms" for g in range(3)))
     if args.no_profile:
         cpu = float((out / "cpu.txt").read_text())
         print(f"bot CPU {cpu:.2f} s in total (startup included): {cpu * 1000 / args.events:.2f} ms/event")
