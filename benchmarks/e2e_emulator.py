@@ -6,7 +6,8 @@ per guild channel stays enforced),
 ``--users N`` extra users in the world (for the 1,000-conversation scenario) and
 ``--channels C`` extra text channels (guild traffic is spread over channels: the platform
 allows 5 messages/s per channel, and qgactor's client keeps to that). Nothing is
-changed in the emulator itself. Prints ``EMULATOR <base_url>`` once listening.
+changed in the emulator itself; the garbage collector is tuned for serving, as
+``python -m qgactor.emulator`` does. Prints ``EMULATOR <base_url>`` once listening.
 
     python benchmarks/e2e_emulator.py [--users 1000] [--channels 1000] [--outbox 200000]
 """
@@ -19,7 +20,7 @@ from functools import partial
 
 import trio
 
-from qgactor.emulator import EmulatorConfig, Platform, World, serve_emulator
+from qgactor.emulator import EmulatorConfig, Platform, World, serve_emulator, tune_gc_for_serving
 from qgactor.emulator.world import User
 
 #: first id of the generated benchmark users (guild-side ids; openids are derived from it)
@@ -64,6 +65,7 @@ def main() -> None:
     logging.basicConfig(level=logging.WARNING)
     config = EmulatorConfig(port=0, proactive="allow", outbox_limit=args.outbox)
     platform = Platform(config, make_world(args.users, args.channels))
+    tune_gc_for_serving()  # like ``python -m qgactor.emulator``: this process only serves
 
     async def run() -> None:
         async with trio.open_nursery() as nursery:

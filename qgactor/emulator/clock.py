@@ -27,6 +27,7 @@ class PlatformClock:
 
     def __init__(self) -> None:
         self.offset = 0.0
+        self._stamp: tuple[int, str] = (-1, "")  # the last second formatted, and its text
 
     def now(self) -> float:
         """Current platform time in epoch seconds."""
@@ -40,8 +41,10 @@ class PlatformClock:
 
     def rfc3339(self, at: float | None = None) -> str:
         """An RFC 3339 timestamp in +08:00 like ``2021-05-20T15:14:58+08:00``."""
-        t = self.now() if at is None else at
-        return _dt.datetime.fromtimestamp(int(t), CST).isoformat()
+        second = int(self.now() if at is None else at)
+        if self._stamp[0] != second:  # events come in bursts: one formatting per second
+            self._stamp = (second, _dt.datetime.fromtimestamp(second, CST).isoformat())
+        return self._stamp[1]
 
 
 class IdMaker:
@@ -51,7 +54,8 @@ class IdMaker:
         self._rng = random.Random(seed)
         self._counter = 0
 
-    def _hex(self, n: int) -> str:
+    def hex(self, n: int) -> str:
+        """``n`` random hex digits."""
         return f"{self._rng.getrandbits(4 * n):0{n}x}"
 
     def _base62(self, n: int) -> str:
@@ -64,7 +68,7 @@ class IdMaker:
 
     def guild_message(self) -> str:
         """A guild message id like ``08c4…`` (opaque string)."""
-        return f"08{self._hex(20)}{self.next():08x}"
+        return f"08{self.hex(20)}{self.next():08x}"
 
     def open_message(self) -> str:
         """A group/C2C message id like ``ROBOT1.0_…``."""
@@ -72,7 +76,7 @@ class IdMaker:
 
     def event(self, name: str) -> str:
         """An envelope event id: ``TYPE:opaque`` (format UNVERIFIED, spec 3.2)."""
-        return f"{name}:{self._hex(24)}{self.next():06x}"
+        return f"{name}:{self.hex(24)}{self.next():06x}"
 
     def uuid(self) -> str:
         """A random UUID string (session ids, interaction ids, audit ids)."""

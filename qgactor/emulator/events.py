@@ -93,7 +93,7 @@ def build_message(spec: MessageSpec, world: World, clock: PlatformClock, ids: Id
     if spec.scene in ("guild", "dm"):
         return _guild_or_dm(spec, world, ids, user, mentioned, now, ts)
     msg_id = ids.open_message()
-    msg_idx = f"REFIDX_{ids.uuid().replace('-', '')[:24]}"
+    msg_idx = f"REFIDX_{ids.hex(24)}"
     base: dict[str, Any] = {
         "id": msg_id, "content": spec.content, "timestamp": ts,
         "message_scene": {"source": "default", "ext": [f"msg_idx={msg_idx}"]},

@@ -17,6 +17,7 @@ import trio
 from qgactor.qq.protocol import CLOSE_CODES, Opcode
 
 from .handshake import KNOWN_INTENTS, identify, resume
+from .http import dump_json
 from .httpd import ServerWebSocket
 from .sessions import Close, GatewaySession, Outgoing
 
@@ -115,7 +116,7 @@ class GatewayConnection:
 
     def push(self, payload: dict[str, Any] | str) -> None:
         """Queue a frame (dict or JSON text) in order; a full backlog closes with 4008."""
-        text = payload if isinstance(payload, str) else json.dumps(payload, ensure_ascii=False)
+        text = payload if isinstance(payload, str) else dump_json(payload)
         try:
             self.out.send_nowait(text)
         except trio.WouldBlock:

@@ -18,8 +18,12 @@ import attrs
 
 __all__ = [
     "Request", "Response", "PlatformError", "Router", "json_response", "error_response",
-    "no_content", "Handler",
+    "no_content", "Handler", "dump_json",
 ]
+
+#: ``json.dumps(value, ensure_ascii=False)`` without building an encoder per call (``dumps``
+#: makes a new ``JSONEncoder`` whenever an option differs from the defaults: twice the cost).
+dump_json = json.JSONEncoder(ensure_ascii=False).encode
 
 
 class PlatformError(Exception):
@@ -172,7 +176,7 @@ def next_trace_id() -> bytes:
 
 def json_response(data: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
     """A JSON response."""
-    return Response(status, json.dumps(data, ensure_ascii=False).encode("utf-8"), dict(headers or {}))
+    return Response(status, dump_json(data).encode("utf-8"), dict(headers) if headers else {})
 
 
 def no_content() -> Response:

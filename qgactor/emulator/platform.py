@@ -18,6 +18,7 @@ from .clock import IdMaker, PlatformClock
 from .config import EmulatorConfig
 from .events import scene_of_event
 from .faults import FaultState
+from .http import dump_json
 from .replies import Inbound, Outbox, ReplyLedger
 from .sessions import GatewaySession, SessionRegistry
 from .webhook import WebhookDeliverer
@@ -125,8 +126,11 @@ class Platform:
                 scene, target = found
                 self.ledger.record(Inbound(event_id, "event", scene, now, name, event_id=event_id, **target))
         delivered = []
+        data_json = None
         for session in self.sessions.targets(name, shard_key):
-            text = session.frame(name, data, event_id)
+            if data_json is None:
+                data_json = dump_json(data)
+            text = session.frame(name, data, event_id, data_json=data_json)
             conn = session.connection
             if conn is not None:
                 await conn.enqueue(text)

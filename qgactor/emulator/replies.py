@@ -186,19 +186,28 @@ class OutboxEntry:
     msg_id: str | None
     event_id: str | None
     msg_seq: int | None
-    reply_to: dict[str, Any] | None
+    reply: Inbound | None
+    """The inbound message or event this send answered (passive reply), if any."""
     time: float
     status: int
     response: Any
     accepted: bool
 
+    @property
+    def reply_to(self) -> dict[str, Any] | None:
+        """What the outbox shows about the message this send answered (``None``: proactive)."""
+        return self.reply.summary() if self.reply is not None else None
+
     def refs(self) -> set[str]:
         """Every id a ``reply_to`` filter can find this entry by."""
         out = {self.msg_id, self.event_id}
-        if self.reply_to:
-            out.update(self.reply_to.get(k) for k in ("id", "message_id", "event_id"))
-        out.discard(None)
-        return out  # type: ignore[return-value]
+        reply = self.reply
+        if reply is not None:
+            out.add(reply.id)
+            out.add(reply.message_id)  # type: ignore[arg-type]
+            out.add(reply.event_id)  # type: ignore[arg-type]
+        out.discard(None)  # type: ignore[arg-type]
+        return out
 
     @property
     def content(self) -> str | None:
@@ -233,10 +242,19 @@ class Outbox:
     def __len__(self) -> int:
         return len(self._entries)
 
-    def append(self, **fields: Any) -> OutboxEntry:
-        """Record a send and wake waiters."""
+    def append(self, scene: str, target: dict[str, str | None], method: str, path: str, body: Any,
+               msg_seq: int | None, reply: Inbound | None, time: float, status: int, response: Any,
+               accepted: bool) -> OutboxEntry:
+        """Record a send (``msg_id``/``event_id`` are read from ``body``) and wake waiters."""
         self._n += 1
-        entry = OutboxEntry(n=self._n, **fields)
+        if type(body) is dict:
+            msg_id, event_id = body.get("msg_id"), body.get("event_id")
+            msg_id = msg_id if type(msg_id) is str else None
+            event_id = event_id if type(event_id) is str else None
+        else:
+            msg_id = event_id = None
+        entry = OutboxEntry(self._n, scene, target, method, path, body, msg_id, event_id, msg_seq, reply,
+                            time, status, response, accepted)
         if len(self._entries) == self._entries.maxlen:
             self._unindex(self._entries[0])
         self._entries.append(entry)

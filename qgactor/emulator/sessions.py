@@ -6,7 +6,7 @@ are numbered and buffered, so a Resume replays exactly the events after the clie
 
 from __future__ import annotations
 
-import json
+import json.encoder
 import logging
 from collections import deque
 from typing import TYPE_CHECKING, Any, Iterator
@@ -15,6 +15,12 @@ import attrs
 import trio
 
 from qgactor.qq.protocol import EVENT_INTENTS, Opcode
+
+from .http import dump_json
+
+_DISPATCH = int(Opcode.DISPATCH)
+#: a str as a JSON string literal, as ``dump_json`` writes it (non-ASCII kept)
+_quote = json.encoder.encode_basestring
 
 if TYPE_CHECKING:
     from .gateway import GatewayConnection
@@ -73,13 +79,18 @@ class GatewaySession:
             return False
         return shard_for(route_shard_key, self.shard_count) == self.shard_id
 
-    def frame(self, name: str, data: Any, event_id: str | None, *, buffer: bool = True) -> str:
-        """Number a dispatch with the next ``s`` and return its JSON text (buffered for replay)."""
+    def frame(self, name: str, data: Any, event_id: str | None, *, buffer: bool = True,
+              data_json: str | None = None) -> str:
+        """Number a dispatch with the next ``s`` and return its JSON text (buffered for replay).
+
+        ``data_json`` is ``data`` already encoded (an event going to several sessions is
+        encoded once); the text is the same as encoding the whole payload object.
+        """
         self.seq += 1
-        payload: dict[str, Any] = {"op": int(Opcode.DISPATCH), "s": self.seq, "t": name, "d": data}
-        if event_id is not None:
-            payload["id"] = event_id
-        text = json.dumps(payload, ensure_ascii=False)
+        if data_json is None:
+            data_json = dump_json(data)
+        text = (f'{{"op": {_DISPATCH}, "s": {self.seq}, "t": {_quote(name)}, "d": {data_json}'
+                + (f', "id": {_quote(event_id)}}}' if event_id is not None else "}"))
         if buffer:
             if len(self.buffer) == self.buffer.maxlen:
                 self.trimmed_upto = self.buffer[0][0]
@@ -144,11 +155,10 @@ class SessionRegistry:
 
     def targets(self, name: str, shard_key: Any) -> list[GatewaySession]:
         """Sessions that should receive event ``name`` (intents, shard, resumability)."""
-        now = trio.current_time()
         out = []
         for s in list(self._sessions.values()):
             if s.connection is None and s.disconnected_at is not None \
-                    and now - s.disconnected_at > self._resume_window:
+                    and trio.current_time() - s.disconnected_at > self._resume_window:
                 self.invalidate(s)
                 continue
             if s.accepts(name, shard_key):

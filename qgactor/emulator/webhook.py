@@ -18,6 +18,7 @@ import httpx
 import trio
 
 from .config import EmulatorConfig
+from .http import dump_json
 from .signing import sign_payload, validation_signature
 from .world import World
 
@@ -103,7 +104,7 @@ class WebhookDeliverer:
                     await client.aclose()
 
     async def _deliver(self, client: httpx.AsyncClient, payload: dict[str, Any]) -> None:
-        body = json.dumps(payload, ensure_ascii=False).encode("utf-8")
+        body = dump_json(payload).encode("utf-8")
         rec = Delivery(payload.get("id"), payload.get("t"))
         self.deliveries.append(rec)
         for attempt in range(1 + max(0, self._config.webhook_retries)):

@@ -17,9 +17,10 @@ from qgactor.emulator.sessions import GatewaySession
 
 
 def entry(n: int, reply: str | None = None, content: str = "x", accepted: bool = True) -> dict[str, Any]:
+    answered = Inbound(reply, "message", "group", 0.0, "GROUP_AT_MESSAGE_CREATE", group_openid="G",
+                       message_id=reply, event_id=f"e-{reply}") if reply else None
     return {"scene": "group", "target": {"group_openid": "G"}, "method": "POST", "path": "/p",
-            "body": {"content": content, "msg_id": f"m{n}"}, "msg_id": f"m{n}", "event_id": None,
-            "msg_seq": 1, "reply_to": {"id": reply, "message_id": reply, "event_id": f"e-{reply}"} if reply else None,
+            "body": {"content": content, "msg_id": f"m{n}"}, "msg_seq": 1, "reply": answered,
             "time": 0.0, "status": 200, "response": {}, "accepted": accepted}
 
 

@@ -50,36 +50,36 @@ async def send_message(p: Platform, req: Request, scene: str, target: dict[str, 
     """Handle a send in ``scene`` to ``target``; returns the JSON answer or raises."""
     now = p.clock.now()
     body: Any = None
-    rec = None
     msg_seq = None
+    guild_like = scene == "guild" or scene == "dm"
     try:
         body = req.json_object(required=True)
-        if scene in ("guild", "dm"):
+        if guild_like:
             _validate_guild(body)
         else:
             _validate_open(body)
             if body.get("msg_type") == 7:
                 _check_media(p, scene, body["media"]["file_info"])
-        if p.config.require_online and scene in ("guild", "dm") and \
+        if guild_like and p.config.require_online and \
                 not any(s.connection is not None for s in p.sessions.sessions()):
             raise PlatformError(400, 304018, "SESSION_NOT_EXIST: the bot must be connected to the gateway to send")
         rec, msg_seq = p.ledger.check(scene, target, body, now)
     except PlatformError as exc:
-        p.outbox.append(scene=scene, target=target, method=req.method, path=req.path, body=body,
-                        msg_id=_s(body, "msg_id"), event_id=_s(body, "event_id"), msg_seq=msg_seq,
-                        reply_to=rec.summary() if rec else None, time=now, status=exc.status,
-                        response={"code": exc.code, "message": exc.message}, accepted=False)
+        p.outbox.append(scene, target, req.method, req.path, body, msg_seq, None, now, exc.status,
+                        {"code": exc.code, "message": exc.message}, False)
         raise
     p.ledger.commit(rec, msg_seq)
-    if scene in ("guild", "dm") and p.faults.audit_next > 0:
-        return await _under_audit(p, req, scene, target, body, rec, now)
-    if scene in ("guild", "dm"):
+    if guild_like:
+        if p.faults.audit_next > 0:
+            return await _under_audit(p, req, scene, target, body, rec, now)
         msg_id = p.ids.guild_message()
-        seq = p.world.next_channel_seq(str(target.get("channel_id")))
+        channel_id = target.get("channel_id")
+        seq = p.world.next_channel_seq(str(channel_id))
+        embed = body.get("embed")
         answer: dict[str, Any] = {
-            "id": msg_id, "channel_id": target.get("channel_id"), "guild_id": target.get("guild_id"),
+            "id": msg_id, "channel_id": channel_id, "guild_id": target.get("guild_id"),
             "content": body.get("content") or "", "timestamp": p.clock.rfc3339(now), "tts": False,
-            "mention_everyone": False, "author": p.world.bot.to_json(), "embeds": [body["embed"]] if body.get("embed") else [],
+            "mention_everyone": False, "author": p.world.bot.to_json(), "embeds": [embed] if embed else [],
             "pinned": False, "type": 0, "flags": 0, "seq": seq, "seq_in_channel": str(seq),
         }
         if body.get("message_reference"):
@@ -87,20 +87,17 @@ async def send_message(p: Platform, req: Request, scene: str, target: dict[str, 
         if scene == "dm":
             answer["direct_message"] = True
             answer["src_guild_id"] = target.get("source_guild_id")
+        stored = answer
     else:
         msg_id = p.ids.open_message()
         answer = {"id": msg_id, "timestamp": int(now)}
+        stored = {"id": msg_id, "content": body.get("content")}
     p.remember_message(msg_id, {"scene": scene, "target": target, "time": now, "from_bot": True,
-                                "object": answer if scene in ("guild", "dm")
-                                else {"id": msg_id, "content": body.get("content")}})
-    p.ledger.record(Inbound(msg_id, "message", scene, now, "BOT_MESSAGE", guild_id=target.get("guild_id"),
-                            channel_id=target.get("channel_id"), group_openid=target.get("group_openid"),
-                            user_openid=target.get("openid"), from_bot=True))
-    entry = p.outbox.append(scene=scene, target=target, method=req.method, path=req.path, body=body,
-                            msg_id=_s(body, "msg_id"), event_id=_s(body, "event_id"), msg_seq=msg_seq,
-                            reply_to=rec.summary() if rec else None, time=now, status=200,
-                            response=answer, accepted=True)
-    del entry
+                                "object": stored})
+    p.ledger.record(Inbound(msg_id, "message", scene, now, "BOT_MESSAGE", target.get("guild_id"),
+                            target.get("channel_id"), target.get("group_openid"), target.get("openid"),
+                            from_bot=True))
+    p.outbox.append(scene, target, req.method, req.path, body, msg_seq, rec, now, 200, answer, True)
     return answer
 
 
@@ -122,10 +119,7 @@ async def _under_audit(p: Platform, req: Request, scene: str, target: dict[str, 
     code, text = (304024, "reply message is waiting for audit now") if passive else \
         (304023, "push message is waiting for audit now")
     answer = {"code": code, "message": text, "data": {"message_audit": {"audit_id": audit_id}}}
-    p.outbox.append(scene=scene, target=target, method=req.method, path=req.path, body=body,
-                    msg_id=_s(body, "msg_id"), event_id=_s(body, "event_id"), msg_seq=None,
-                    reply_to=rec.summary() if rec else None, time=now, status=202, response=answer,
-                    accepted=True)
+    p.outbox.append(scene, target, req.method, req.path, body, None, rec, now, 202, answer, True)
     ts = p.clock.rfc3339(now)
     event: dict[str, Any] = {"audit_id": audit_id, "audit_time": ts, "create_time": ts,
                              "guild_id": target.get("guild_id"), "channel_id": target.get("channel_id")}
@@ -141,8 +135,3 @@ async def _under_audit(p: Platform, req: Request, scene: str, target: dict[str, 
         await p.publish("MESSAGE_AUDIT_REJECT", event, shard_key=target.get("guild_id"))
     return json_response(answer, 202)
 
-
-def _s(body: Any, key: str) -> str | None:
-    if isinstance(body, dict) and isinstance(body.get(key), str):
-        return body[key]
-    return None
