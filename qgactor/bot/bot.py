@@ -43,6 +43,7 @@ from qgactor.runtime import (
     Overflow,
     open_actor_nursery,
     snapshot,
+    tune_gc_for_throughput,
 )
 
 __all__ = ["Bot", "ServiceCall"]
@@ -351,7 +352,9 @@ class Bot(BindingMixin):
                 self.stop()
 
     def run(self) -> None:
-        """Run the bot in a new trio loop until Ctrl-C (blocking; for scripts).
+        """Run the bot in a new trio loop until Ctrl-C (blocking; for scripts). The bot owns
+        the process: with ``settings.tune_gc`` (the default) the garbage collector is tuned once
+        the bot is up (:func:`~qgactor.runtime.tune_gc_for_throughput`).
 
         Ctrl-C stops the bot and returns quietly (logged at INFO): with trio's strict exception
         groups the interrupt arrives as ``KeyboardInterrupt`` wrapped in (nested) exception
@@ -360,11 +363,17 @@ class Bot(BindingMixin):
         :class:`RestartIntensityExceeded`).
         """
         try:
-            trio.run(self.serve)
+            trio.run(self._serve_owning_process)
         except BaseException as exc:
             if not is_interrupt(exc):
                 raise
             log.info("%r interrupted", self)
+
+    async def _serve_owning_process(self) -> None:
+        async with trio.open_nursery() as nursery:
+            await nursery.start(self.serve)
+            if self.settings.tune_gc:
+                tune_gc_for_throughput()
 
     # -- introspection ---------------------------------------------------------------------------
     def snapshot(self) -> ActorSnapshot | None:

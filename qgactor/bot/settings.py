@@ -55,6 +55,11 @@ def _check_positive(inst: Any, attribute: attrs.Attribute[Any], value: Any) -> N
         raise SettingsError(f"bot.{attribute.name} must be a positive number, got {value!r}")
 
 
+def _check_bool(inst: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
+    if not isinstance(value, bool):
+        raise SettingsError(f"bot.{attribute.name} must be true or false, got {value!r}")
+
+
 def _check_intents(inst: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
     if value is None:
         return
@@ -171,6 +176,9 @@ class BotSettings:
 
     dispatcher_mailbox: int = attrs.field(default=1000, validator=_check_positive)
     """Capacity of the dispatcher's mailbox; a full mailbox slows reading the socket."""
+
+    tune_gc: bool = attrs.field(default=True, validator=_check_bool)
+    """When the bot owns the process (`Bot.run()`, `qgactor run`): once it is up, freeze the objects alive then out of garbage collection and collect less often (about 10-15 % less CPU under load)."""
 
     def base_url(self) -> str:
         """Return the OpenAPI base URL for this environment.

@@ -26,6 +26,7 @@ from qgactor.cli.appconfig import ActorEntry, LoadedApp
 from qgactor.cli.errors import CliError, ExitCode
 from qgactor.cli.management import new_token, serve_management
 from qgactor.cli.project import Project, write_private
+from qgactor.runtime import tune_gc_for_throughput
 
 __all__ = ["Application", "open_application", "load_actor_class", "wait_connected", "emulator_settings"]
 
@@ -265,6 +266,8 @@ async def open_application(
                 raise CliError(str(exc), hint="fix qgactor.toml ([bot] table)", code=ExitCode.CONFIG) from None
             raise _platform_error(exc) from exc
         stack.callback(bot.stop)
+        if settings.tune_gc:  # `qgactor run` owns the process; it hot-reloads code: no freeze
+            tune_gc_for_throughput(freeze=False)
         if emu is not None and settings.transport == "webhook":
             url = f"http://{settings.webhook_host}:{settings.webhook_port}{settings.webhook_path}"
             await emu.control.set_webhook(url)

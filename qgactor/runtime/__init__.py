@@ -44,6 +44,7 @@ from qgactor.runtime.errors import (
     RestartIntensityExceeded,
     TooManyChildren,
 )
+from qgactor.runtime.gctuning import THROUGHPUT_GC_THRESHOLDS, tune_gc_for_throughput
 from qgactor.runtime.messages import DeadLetter, Down, ExitKind, ExitReason
 from qgactor.runtime.ref import ActorRef
 from qgactor.runtime.snapshot import ActorSnapshot, snapshot
@@ -80,4 +81,6 @@ __all__ = [
     "ActorError",
     "DuplicateName",
     "TooManyChildren",
+    "tune_gc_for_throughput",
+    "THROUGHPUT_GC_THRESHOLDS",
 ]

@@ -1,4 +1,4 @@
-"""``Bot.run()`` and Ctrl-C: a real bot process against the emulator gets SIGINT and exits
+"""``Bot.run()`` (it tunes the garbage collector once the bot is up) and Ctrl-C: a real bot process against the emulator gets SIGINT and exits
 quietly (exit status 0, no traceback on stderr), and ``is_interrupt`` recognises trio's
 exception groups around ``KeyboardInterrupt``. Real subprocess, real clock, short waits.
 """
@@ -20,7 +20,7 @@ from qgactor.emulator import open_emulator
 
 SCRIPT = textwrap.dedent(
     """
-    import logging, sys
+    import gc, logging, sys
     from qgactor.bot import Bot
 
     logging.basicConfig(level=logging.INFO, stream=sys.stderr,
@@ -31,7 +31,8 @@ SCRIPT = textwrap.dedent(
 
     @bot.on_command("ping")
     async def ping(msg):
-        await msg.reply("pong")
+        # Bot.run() owns the process: the collector was tuned once the bot was up
+        await msg.reply(f"pong gc={gc.get_threshold()[0]} frozen={gc.get_freeze_count() > 0}")
 
     bot.run()
     print("run() returned", flush=True)
@@ -55,7 +56,7 @@ async def test_ctrl_c_stops_bot_run_quietly(tmp_path: Path) -> None:
                 await emu.control.wait_for_sessions(1, timeout=20)
                 sent = await emu.control.send_message("guild", "ping")
                 reply = await emu.control.wait_for_reply(sent["message_id"], timeout=10)
-                assert reply["content"] == "pong"
+                assert reply["content"] == "pong gc=10000 frozen=True"
                 proc.send_signal(signal.SIGINT)
                 with trio.fail_after(20):
                     code = await proc.wait()

@@ -69,6 +69,7 @@ def test_load_settings(tmp_path: Path) -> None:
         ("[bot]\nadmins = 5\n", "bot.admins must be a list"),
         ('[bot]\nwebhook_port = "eighty"\n', "bot.webhook_port must be a port number"),
         ("[bot]\nsession_store = 3\n", "bot.session_store must be a string"),
+        ('[bot]\ntune_gc = "yes"\n', "bot.tune_gc must be true or false"),
         ("[bot]\nsecret = 987654321\n", "bot.secret must be a string .* got int \\(value hidden\\)"),
     ],
 )
