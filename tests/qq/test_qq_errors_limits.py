@@ -78,6 +78,25 @@ async def test_sliding_window_paces_on_virtual_time(autojump_clock: object) -> N
     assert trio.current_time() - t0 == pytest.approx(1.5)
 
 
+async def test_sliding_window_is_fifo_and_a_newcomer_never_jumps_the_queue(autojump_clock: object) -> None:
+    window = SlidingWindow(RateLimit(rate=1.0, burst=1))
+    start = trio.current_time()
+    admitted: list[tuple[str, float]] = []
+
+    async def take(name: str, delay: float) -> None:
+        await trio.sleep(delay)
+        await window.acquire()
+        admitted.append((name, trio.current_time() - start))
+
+    async with trio.open_nursery() as nursery:
+        nursery.start_soon(take, "a", 0.0)   # room: admitted at once (the fast path)
+        nursery.start_soon(take, "b", 0.1)   # waits for the window
+        nursery.start_soon(take, "c", 0.2)   # queued behind b
+        nursery.start_soon(take, "late", 1.5)  # b was admitted at 1.0 and c still waits: queue
+    assert [n for n, _ in admitted] == ["a", "b", "c", "late"]
+    assert [t for _, t in admitted] == [0.0, pytest.approx(1.0), pytest.approx(2.0), pytest.approx(3.0)]
+
+
 async def test_route_limiter_keys_and_forgets_idle_buckets(autojump_clock: object) -> None:
     limiter = RouteLimiter({"POST /x/{id}": RateLimit(rate=1.0, burst=1)}, max_idle_buckets=2)
     start = trio.current_time()
