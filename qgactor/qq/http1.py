@@ -14,6 +14,9 @@ LF; ``1xx`` answers before the final one are skipped (``101`` is refused: we nev
 switch protocols); the body framed by ``Transfer-Encoding: chunked`` (trailers validated,
 then dropped), else ``Content-Length``, else by the end of the connection; no body for
 ``HEAD``, ``204`` and ``304``. Anything else raises ``ProtocolError`` saying what was wrong.
+One deliberate difference from h11: an answer with both ``Transfer-Encoding`` and
+``Content-Length`` (RFC 9112 6.3: a possible smuggling or splitting attempt) is read as
+chunked but ends its connection (``keep_alive`` is false).
 """
 
 from __future__ import annotations
@@ -51,8 +54,8 @@ class ResponseParser:
     ``feed(data)`` returns ``True`` once the answer is complete; ``feed_eof()`` says the
     server closed the connection (``True`` if that completed a body delimited by the close).
     Then ``status``, ``headers`` (lower-cased names; repeated ones joined with ``", "``),
-    ``body()``, ``keep_alive`` (HTTP/1.1 without ``Connection: close`` and not delimited by
-    the close) and ``trailing`` (bytes the server sent after the answer) are set. Both raise
+    ``body()``, ``keep_alive`` (HTTP/1.1 without ``Connection: close``, not delimited by
+    the close, not framed by both Transfer-Encoding and Content-Length) and ``trailing`` (bytes the server sent after the answer) are set. Both raise
     ``ProtocolError`` for anything HTTP/1.1 does not allow; feeding after that is an error.
     """
 
@@ -182,6 +185,8 @@ class ResponseParser:
             self._state = _DONE
         elif "transfer-encoding" in headers:
             self._state = _CHUNK_SIZE_LINE
+            if "content-length" in headers:  # RFC 9112 6.3: chunked wins, but the framings
+                self.keep_alive = False  # disagree (smuggling, splitting): trust nothing after it
         elif "content-length" in headers:
             self._left = int(headers["content-length"])
             self._state = _LENGTH if self._left else _DONE

@@ -8,15 +8,18 @@ and reads one small answer per exchange, and the stream layers' per-call bookkee
 (conflict detectors, a ``recv`` tried before waiting that fails, a checkpoint after each call,
 ``trio.SSLStream``'s retry loop) cost more than the I/O itself. TLS is an ``ssl.SSLObject``
 over two memory BIOs, pumped through that socket: the handshake here (SNI and certificate
-checks of ``ssl_context``), records encrypted and decrypted as they pass, like a browser (and
-trio's ``https_compatible``) an end of connection without ``close_notify`` taken as the end.
-Both kinds have the same small interface for ``qgactor.qq.transport``:
+checks of ``ssl_context``), records encrypted and decrypted as they pass. Both kinds have the
+same small interface for ``qgactor.qq.transport``:
 
 - ``await send(data)`` writes everything; returns ``True`` if it had to wait for the socket
   (the caller restarts its read deadline only then).
 - ``await receive()`` returns the next bytes, ``b""`` at the end of the connection. It always
   waits for the socket first: it is only called when an answer is expected, so it is a trio
   checkpoint every time.
+- ``clean_eof``: after ``receive()`` returned ``b""``, whether that end can be trusted. Always
+  true for TCP; for TLS only if the server sent ``close_notify`` first: without it the end may
+  be a forged FIN (RFC 9112 9.8), so the transport does not let it complete a body that only
+  the close delimits (a framed body is complete or not by its own framing).
 - ``readable()``: an *idle* connection has something to read (EOF or stray bytes).
 - ``close()`` closes the socket at once (no TLS close_notify), never blocks, never raises.
 
@@ -89,6 +92,9 @@ class PlainConnection:
 
     __slots__ = ("socket", "idle_since", "reused")
 
+    #: The end of a TCP connection is the end (see the module docstring).
+    clean_eof = True
+
     def __init__(self, sock: socket.socket) -> None:
         self.socket = sock
         #: When it last went idle (trio clock), and whether it carried a request before.
@@ -115,7 +121,7 @@ class PlainConnection:
 class TlsConnection:
     """A TLS connection: an ``ssl.SSLObject`` pumped through the socket (see the module docstring)."""
 
-    __slots__ = ("socket", "_tls", "_incoming", "_outgoing", "_eof", "idle_since", "reused")
+    __slots__ = ("socket", "_tls", "_incoming", "_outgoing", "_eof", "clean_eof", "idle_since", "reused")
 
     def __init__(self, sock: socket.socket, ssl_context: ssl.SSLContext, host: str) -> None:
         self.socket = sock
@@ -123,6 +129,8 @@ class TlsConnection:
         self._outgoing = ssl.MemoryBIO()
         self._tls = ssl_context.wrap_bio(self._incoming, self._outgoing, server_hostname=host)
         self._eof = False
+        #: The server's close_notify arrived before the end of the TCP connection.
+        self.clean_eof = False
         self.idle_since = 0.0
         self.reused = False
 
@@ -151,8 +159,9 @@ class TlsConnection:
         return await _send_all(self.socket, self._outgoing.read())
 
     async def receive(self) -> bytes:
-        """The next decrypted bytes, ``b""`` once the server closed the connection (with or
-        without ``close_notify``). Raises ``ssl.SSLError`` for a broken record."""
+        """The next decrypted bytes, ``b""`` once the server closed the connection, with
+        ``close_notify`` (then ``clean_eof`` is set) or without. Raises ``ssl.SSLError`` for a
+        broken record."""
         tls = self._tls
         incoming = self._incoming
         while True:
@@ -162,8 +171,16 @@ class TlsConnection:
                     data = tls.read(READ_SIZE)
                 except ssl.SSLWantReadError:
                     data = None  # an incomplete record, or only handshake messages (tickets)
-                except (ssl.SSLZeroReturnError, ssl.SSLEOFError):
+                except ssl.SSLEOFError:  # the TCP end without close_notify
                     data = b""
+                except ssl.SSLZeroReturnError:
+                    data = b""
+                    self.clean_eof = not self._eof
+                else:
+                    # b"": close_notify; seen before the TCP end, so not an unexpected EOF that
+                    # a context (OP_IGNORE_UNEXPECTED_EOF) lets pass as one
+                    if not data:
+                        self.clean_eof = not self._eof
                 if self._outgoing.pending:  # e.g. the answer to a key update
                     await self._flush()
                 if data is not None:
@@ -204,10 +221,10 @@ async def open_connection(host: str, port: int, ssl_context: ssl.SSLContext | No
     sock.setblocking(False)
     if ssl_context is None:
         return PlainConnection(sock)
-    conn = TlsConnection(sock, ssl_context, host)
     try:
+        conn = TlsConnection(sock, ssl_context, host)  # raises for a context that cannot be a client's
         await conn.handshake()
     except BaseException:
-        conn.close()
+        _close(sock)
         raise
     return conn

@@ -15,8 +15,12 @@ or TLS, driven directly) are ``qgactor.qq.http1_connection``.
   of reused.
 - At most ``max_connections`` requests are in flight; more wait for a slot (``PoolTimeout``).
 - A connection is discarded after an error, a timeout, a cancellation, ``Connection: close``
-  (either side), an HTTP/1.0 answer, a body delimited by the end of the connection, or bytes
-  the server sent after the answer.
+  (either side), an HTTP/1.0 answer, a body delimited by the end of the connection, an answer
+  framed by both ``Transfer-Encoding`` and ``Content-Length``, or bytes the server sent after
+  the answer.
+- Over TLS, a body delimited by the end of the connection is complete only if the server sent
+  ``close_notify`` before closing (RFC 9112 9.8: a bare FIN may be forged to cut it short);
+  otherwise ``ProtocolError``.
 - An idempotent request (GET, HEAD, PUT, DELETE, OPTIONS) on a *reused* connection that fails
   before any byte of the answer arrived (the server closed the connection as we sent) is sent
   once more on a fresh connection. Any other request is not: the server may have processed it
@@ -277,7 +281,11 @@ class ConnectionPool:
                         if reused and not received:
                             raise _Stale()
                         eof = True
-                        parser.feed_eof()
+                        parser.feed_eof()  # raises if the answer was cut short
+                        if not conn.clean_eof:  # only the close delimited this body
+                            raise ProtocolError("the server ended the TLS connection without close_notify "
+                                                "before the end of an answer delimited by the close: it may "
+                                                "be cut short (RFC 9112 9.8)")
                         break
                     received = True
                     if parser.feed(chunk):

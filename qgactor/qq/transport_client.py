@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json as jsonlib
 import os
+import re
 import ssl
 from collections.abc import Mapping
 from typing import Any
@@ -58,6 +59,17 @@ def _text(value: Any) -> str:
     return str(value)
 
 
+#: A media type with optional parameters, one line of visible ASCII (it becomes a part's header).
+_MEDIA_TYPE = re.compile(r"[!-~]+(?:[ \t]*;[ \t]*[!-~]+)*")
+
+
+def _media_type(mime: Any, key: str) -> bytes:
+    if not (isinstance(mime, str) and mime.isascii() and _MEDIA_TYPE.fullmatch(mime)):
+        raise ValueError(f"file {key!r}: invalid content type {mime!r}: expected one line of ASCII "
+                         "such as image/png")
+    return mime.encode("ascii")
+
+
 def _quote_param(value: str) -> bytes:
     # the WHATWG form-data rule: escape '"' and line breaks in name/filename parameters
     return value.replace('"', "%22").replace("\r", "%0D").replace("\n", "%0A").encode("utf-8")
@@ -69,7 +81,8 @@ def encode_multipart(data: Mapping[str, Any] | None, files: Mapping[str, Any],
 
     ``files`` maps a field name to ``bytes`` or a ``(filename, content)`` /
     ``(filename, content, mime)`` tuple whose content is ``bytes`` or ``str``. Raises
-    ``TypeError`` for any other shape.
+    ``TypeError`` for any other shape and ``ValueError`` for a ``mime`` that is not one line of
+    ASCII (it becomes a header of the part).
     """
     boundary = boundary or os.urandom(16).hex()
     sep = b"--" + boundary.encode("ascii") + b"\r\n"
@@ -92,7 +105,7 @@ def encode_multipart(data: Mapping[str, Any] | None, files: Mapping[str, Any],
             raise TypeError(f"file {key!r}: content must be bytes or str, got {type(content).__name__} "
                             "(read the file first)")
         parts += [sep, b'Content-Disposition: form-data; name="', _quote_param(key), b'"; filename="',
-                  _quote_param(str(filename)), b'"\r\nContent-Type: ', str(mime).encode("ascii"),
+                  _quote_param(str(filename)), b'"\r\nContent-Type: ', _media_type(mime, key),
                   b"\r\n\r\n", bytes(content), b"\r\n"]
     parts.append(b"--" + boundary.encode("ascii") + b"--\r\n")
     return b"".join(parts), f"multipart/form-data; boundary={boundary}"

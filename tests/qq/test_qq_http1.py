@@ -53,7 +53,12 @@ def run_h11(method: str, pieces: list[bytes]) -> Outcome:
                     body.append(bytes(event.data))
                 elif type(event) is h11.EndOfMessage:
                     by_eof = index == len(pieces)
-                    keep = conn.their_state is h11.DONE and not by_eof
+                    # deliberate difference: an answer with a body framed by both
+                    # Transfer-Encoding and Content-Length ends its connection (RFC 9112
+                    # 6.3); h11 would reuse it
+                    both = ("transfer-encoding" in headers and "content-length" in headers
+                            and method != "HEAD" and status not in (204, 304))
+                    keep = conn.their_state is h11.DONE and not by_eof and not both
                     return ("ok", status, headers, b"".join(body), keep, bytes(conn.trailing_data[0]))
                 elif type(event) is not h11.InformationalResponse:  # pragma: no cover
                     raise AssertionError(f"unexpected {event!r}")
@@ -234,6 +239,9 @@ def test_a_typical_answer_in_two_pieces() -> None:
     (b"HTTP/1.0 200 OK\r\nContent-Length: 0\r\n\r\n", False),
     (b"HTTP/1.1 200 OK\r\n\r\nuntil the end", False),
     (b"HTTP/1.1 204 No Content\r\nContent-Length: 9\r\n\r\n", True),
+    # both framings (RFC 9112 6.3): chunked wins, and the connection is not used again
+    (b"HTTP/1.1 200 OK\r\nContent-Length: 30\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nok\r\n0\r\n\r\n", False),
+    (b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nContent-Length: 2\r\n\r\n2\r\nok\r\n0\r\n\r\n", False),
 ])
 def test_keep_alive_decision(data: bytes, keep: bool) -> None:
     assert _parse(data).keep_alive is keep

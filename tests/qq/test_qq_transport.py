@@ -495,7 +495,8 @@ async def test_https_bodies_over_many_records_close_delimited_answers_and_stale_
         port = listeners[0].transport_listener.socket.getsockname()[1]
         async with ConnectionPool(Origin("https", "localhost", port), ssl_context=client_ctx) as pool:
             assert (await pool.request("PUT", "/big", [], big)).content == big[::-1]
-            assert (await pool.request("GET", "/eof", [])).content == big[:70000]
+            with pytest.raises(ProtocolError, match="close_notify"):  # may be cut short (RFC 9112 9.8)
+                await pool.request("GET", "/eof", [])
             assert pool.idle_count == 0 and pool.opened == 1
             assert (await pool.request("POST", "/bye", [], b"x")).content == b"ok"  # then the server hangs up
             await server.wait_for(lambda: server.eofs == 2)
