@@ -12,6 +12,12 @@ Both have the same small interface: ``receive()`` (``b""`` at the end of the str
 :class:`trio.ClosedResourceError`). A broken connection raises
 :class:`trio.BrokenResourceError`. Only one task may receive at a time; senders must be
 serialised by the caller (the websocket client holds a send lock).
+
+``send_all`` either sends all of ``data``, or raises before sending any of it (a cancellation
+already pending: the transport stays usable), or closes the transport: bytes sent part-way
+(cancelled while the socket buffer was full, or failed) leave a frame cut in the middle, and
+anything sent after it would be read by the server as the rest of that frame. A task waiting
+in ``receive()`` then gets ``ClosedResourceError`` at once (the websocket reports 1006).
 """
 
 from __future__ import annotations
@@ -54,7 +60,7 @@ class SocketTransport:
     def __init__(self, sock: socket.socket, *, receive_size: int = RECEIVE_SIZE) -> None:
         """Take ownership of the connected stream socket ``sock`` (made non-blocking)."""
         self._sock = sock
-        # sends go through trio (wraps ``sock`` itself, not a copy; sets TCP_NODELAY)
+        # closes through trio (wraps ``sock`` itself, not a copy; sets TCP_NODELAY)
         self._stream = trio.SocketStream(trio.socket.from_stdlib_socket(sock))
         self._size = receive_size
         self._drained = True  # the last read took everything there was: wait before reading
@@ -85,8 +91,38 @@ class SocketTransport:
             return data
 
     async def send_all(self, data: bytes) -> None:
-        """Send all of ``data`` (``trio.SocketStream.send_all``)."""
-        await self._stream.send_all(data)
+        """Send all of ``data``; a checkpoint. Closes the socket if interrupted part-way (see
+        the module docstring)."""
+        sock = self._sock
+        await trio.lowlevel.checkpoint_if_cancelled()  # a pending cancel: nothing sent, still usable
+        try:
+            sent = sock.send(data)
+        except BlockingIOError:
+            sent = 0
+        except OSError as exc:
+            raise self._send_error(exc) from None
+        if sent == len(data):
+            await trio.lowlevel.cancel_shielded_checkpoint()
+            return
+        view = memoryview(data)[sent:]
+        try:
+            while view:
+                await trio.lowlevel.wait_writable(sock)
+                try:
+                    view = view[sock.send(view):]
+                except BlockingIOError:  # pragma: no cover - a spurious wake-up
+                    pass
+        except BaseException as exc:
+            if len(view) < len(data):  # a frame is cut: nothing may follow it
+                self._stream.socket.close()
+            if isinstance(exc, OSError):
+                raise self._send_error(exc) from None
+            raise
+
+    def _send_error(self, exc: OSError) -> trio.ClosedResourceError | trio.BrokenResourceError:
+        if self._sock.fileno() < 0:
+            return trio.ClosedResourceError("the websocket's socket is closed")
+        return trio.BrokenResourceError(f"socket error: {exc!r}")
 
     async def aclose(self) -> None:
         """Close the socket; a task waiting in :meth:`receive` gets ``ClosedResourceError``."""
@@ -111,8 +147,16 @@ class StreamTransport:
         return await self._stream.receive_some(self._size)
 
     async def send_all(self, data: bytes) -> None:
-        """``stream.send_all(data)``."""
-        await self._stream.send_all(data)
+        """``stream.send_all(data)``; closes the stream if interrupted once under way (see the
+        module docstring)."""
+        await trio.lowlevel.checkpoint_if_cancelled()  # a pending cancel: nothing sent, still usable
+        try:
+            # no checkpoint between the one above and the stream's own: once past them, an
+            # exception means a record went out in part (trio.SSLStream is then broken)
+            await self._stream.send_all(data)
+        except BaseException:
+            await trio.aclose_forcefully(self._stream)
+            raise
 
     async def aclose(self) -> None:
         """Close the stream without waiting for the peer (a TLS close_notify is not awaited)."""

@@ -96,7 +96,12 @@ async def ws_server(script: Script, *, reject: int | None = None, raw: bytes | N
             await stream.send_all(raw)
             await stream.aclose()
             return
-        await peer.handshake(reject, hello)
+        try:
+            await peer.handshake(reject, hello)
+        except trio.BrokenResourceError:
+            if tls is None:
+                raise
+            return  # a client that refused our certificate hung up in the TLS handshake
         if reject is None:
             await script(peer)
         await trio.aclose_forcefully(stream)
