@@ -10,12 +10,18 @@ changed in the emulator itself; the garbage collector is tuned for serving, as
 ``python -m qgactor.emulator`` does. Prints ``EMULATOR <base_url>`` once listening.
 
     python benchmarks/e2e_emulator.py [--users 1000] [--channels 1000] [--outbox 200000]
+    E2E_EMULATOR_PROFILE=/tmp/emu.prof python benchmarks/e2e.py --only "qgactor async"
+        # the emulator under cProfile (CPU time), stats written when e2e.py stops it
 """
 
 from __future__ import annotations
 
 import argparse
+import cProfile
 import logging
+import os
+import signal
+import time
 from functools import partial
 
 import trio
@@ -71,11 +77,25 @@ def main() -> None:
         async with trio.open_nursery() as nursery:
             base = await nursery.start(partial(serve_emulator, platform))
             print(f"EMULATOR {base}", flush=True)
+            with trio.open_signal_receiver(signal.SIGTERM) as signals:  # e2e.py stops children so
+                async for _ in signals:
+                    nursery.cancel_scope.cancel()
+                    return
 
+    # E2E_EMULATOR_PROFILE=path: cProfile (CPU time) of the emulator for the whole run, written
+    # when it stops (the emulator's share of an e2e run: python benchmarks/e2e.py --only ...)
+    profile_path = os.environ.get("E2E_EMULATOR_PROFILE")
+    profiler = cProfile.Profile(time.process_time) if profile_path else None
+    if profiler is not None:
+        profiler.enable()
     try:
         trio.run(run)
     except* KeyboardInterrupt:  # Ctrl+C arrives inside the server's task group: a clean stop
         pass
+    finally:
+        if profiler is not None and profile_path:
+            profiler.disable()
+            profiler.dump_stats(profile_path)
 
 
 if __name__ == "__main__":

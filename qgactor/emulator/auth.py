@@ -56,7 +56,10 @@ class TokenStore:
     def valid(self, value: str) -> bool:
         """True if ``value`` is an access token that has not expired."""
         now = self._clock.now()
-        return any(t.value == value and t.expires_at > now for t in self._tokens)
+        for t in self._tokens:
+            if t.value == value and t.expires_at > now:
+                return True
+        return False
 
     def check_gateway_token(self, token: object, *, allow_bare: bool = False) -> bool:
         """True if a gateway Identify/Resume ``token`` is acceptable.

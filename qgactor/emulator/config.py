@@ -153,9 +153,12 @@ class EmulatorConfig:
 
     def reply_window(self, scene: str) -> float:
         """The passive-reply window of ``scene`` (guild, dm, group, c2c)."""
-        return {
-            "guild": self.reply_window_guild,
-            "dm": self.reply_window_dm,
-            "group": self.reply_window_group,
-            "c2c": self.reply_window_c2c,
-        }[scene]
+        if scene == "group":
+            return self.reply_window_group
+        if scene == "guild":
+            return self.reply_window_guild
+        if scene == "c2c":
+            return self.reply_window_c2c
+        if scene == "dm":
+            return self.reply_window_dm
+        raise KeyError(scene)

@@ -24,6 +24,8 @@ __all__ = [
 #: ``json.dumps(value, ensure_ascii=False)`` without building an encoder per call (``dumps``
 #: makes a new ``JSONEncoder`` whenever an option differs from the defaults: twice the cost).
 dump_json = json.JSONEncoder(ensure_ascii=False).encode
+_decode_json = json.JSONDecoder().decode
+_PLAIN_JSON_START = (b"{", b"[")
 
 
 class PlatformError(Exception):
@@ -81,11 +83,17 @@ class Request:
         if not self.body.strip():
             self._json = None
             return default
-        if self.content_type == "multipart/form-data":
+        ctype = self.headers.get("content-type")
+        if ctype is not None and "multipart" in ctype.lower() and self.content_type == "multipart/form-data":
             self._json = parse_multipart(self.headers.get("content-type", ""), self.body)
             return self._json
         try:
-            self._json = json.loads(self.body)
+            body = self.body
+            if body[:1] in _PLAIN_JSON_START and b"\x00" not in body[:4]:
+                # UTF-8 (what every client sends): json.loads would find the same encoding
+                self._json = _decode_json(body.decode("utf-8", "surrogatepass"))
+            else:
+                self._json = json.loads(body)
         except (UnicodeDecodeError, json.JSONDecodeError) as exc:
             raise bad_body(f"not valid JSON ({exc}); send a JSON object") from None
         return self._json

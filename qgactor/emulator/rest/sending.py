@@ -13,6 +13,7 @@ __all__ = ["send_message", "GUILD_BODY_FIELDS"]
 
 GUILD_BODY_FIELDS = ("content", "embed", "ark", "image", "file_image", "markdown")
 MSG_TYPES = {0, 1, 2, 3, 4, 5, 6, 7}
+_NEEDS = {2: "markdown", 3: "ark", 4: "embed", 7: "media"}  # msg_type -> the object it needs
 
 
 def _validate_guild(body: dict[str, Any]) -> None:
@@ -36,7 +37,7 @@ def _validate_open(body: dict[str, Any]) -> None:
     content = body.get("content")
     if content is not None and not isinstance(content, str):
         raise PlatformError(400, 12002, "request body invalid: content must be a string")
-    need = {2: "markdown", 3: "ark", 4: "embed", 7: "media"}.get(mt)
+    need = _NEEDS.get(mt)
     if need is not None:
         if not isinstance(body.get(need), dict):
             raise PlatformError(400, 12002, f"request body invalid: msg_type {mt} needs a {need} object")
