@@ -250,15 +250,16 @@ class WebSocket:
     # ----------------------------------------------------------------- closing
     async def close(self, code: int = 1000, reason: str = "", *, timeout: float = 2.0) -> None:
         """Start the close handshake from another task while the owner keeps reading: send a
-        Close frame with ``code``/``reason`` and wait up to ``timeout`` seconds for the owner's
-        read to see the server's answer; then (or on cancellation) close the transport, which
-        wakes the owner. The owner's next :meth:`receive_messages` raises
-        ``WebSocketClosed(1000, "")``. Never raises on network errors."""
+        Close frame with ``code``/``reason`` and wait for the owner's read to see the server's
+        answer, both within ``timeout`` seconds (a send stuck on a full socket buffer holds the
+        send lock: the Close may never go out); then (or on cancellation) close the transport,
+        which wakes the owner and any stuck sender. The owner's next :meth:`receive_messages`
+        raises ``WebSocketClosed(1000, "")``. Never raises on network errors."""
         if self.closed is None:
             self.closed = _LOCAL_CLOSE
         try:
-            await self._send_close(code, reason)
             with trio.move_on_after(timeout):
+                await self._send_close(code, reason)
                 await self._done.wait()
         finally:
             await self._close_transport()

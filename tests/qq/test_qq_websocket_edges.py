@@ -215,3 +215,35 @@ async def test_a_fragmented_message_split_inside_a_character_with_a_ping_between
         assert await receive_all(ws, 1) == [[text]]
         await ws.aclose(timeout=1)
     assert isinstance(answer[0], Pong) and answer[0].payload == b"hb"
+
+
+async def test_close_from_another_task_is_bounded_even_while_a_send_is_stuck() -> None:
+    # a zombie connection: the server stopped reading and a send waits for room (holding the
+    # send lock); close() must still end the websocket within its timeout, not wait for the lock
+    started, release, ended = trio.Event(), trio.Event(), trio.Event()
+    async with _slow_reader(None, started, release, ended) as url:
+        ws = await connect_websocket(url)
+        outcomes: list[str] = []
+
+        async def stuck_sender() -> None:
+            try:
+                await ws.send_text("x" * (16 << 20))
+            except WebSocketClosed:
+                outcomes.append("sender: closed")
+
+        async def reader() -> None:
+            try:
+                await ws.receive_messages()
+            except WebSocketClosed:
+                outcomes.append("reader: closed")
+
+        async with trio.open_nursery() as nursery:
+            nursery.start_soon(stuck_sender)
+            nursery.start_soon(reader)
+            await started.wait()
+            with trio.fail_after(3):
+                await ws.close(4009, "zombie", timeout=0.3)
+        assert sorted(outcomes) == ["reader: closed", "sender: closed"]
+        release.set()
+        with trio.fail_after(5):
+            await ended.wait()
