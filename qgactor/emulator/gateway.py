@@ -97,6 +97,11 @@ class GatewayConnection:
                 nursery.start_soon(self._close_guard)
                 await self._reader()
                 self.closing = True  # the client left: faults from now on skip this connection
+                if self._close_request is None:
+                    # no close of ours in progress: the session is free now, not after the
+                    # tasks below wound down (a control call may look at it meanwhile)
+                    self.platform.connections.discard(self)
+                    self._detach(None)
                 nursery.cancel_scope.cancel()
         finally:
             self.closing = self.closed = True

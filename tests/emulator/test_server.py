@@ -329,3 +329,60 @@ async def test_a_failing_connection_is_logged_and_isolated(caplog: pytest.LogCap
         await boom.aclose()
         nursery.cancel_scope.cancel()
     assert listener.fileno() == -1  # the listening socket is closed
+
+
+def _accepted_wsproto() -> Any:
+    from wsproto import ConnectionType, WSConnection
+    from wsproto.events import AcceptConnection
+    from wsproto.events import Request as WsRequest
+
+    ws = WSConnection(ConnectionType.SERVER)
+    ws.initiate_upgrade_connection([(b"host", b"x"), (b"upgrade", b"websocket"), (b"connection", b"Upgrade"),
+                                    (b"sec-websocket-key", b"dGhlIHNhbXBsZSBub25jZQ=="),
+                                    (b"sec-websocket-version", b"13")], "/websocket")
+    assert any(isinstance(e, WsRequest) for e in ws.events())
+    ws.send(AcceptConnection())
+    return ws
+
+
+async def test_a_frame_cut_by_cancellation_closes_the_websocket() -> None:
+    import socket as stdlib_socket
+
+    from qgactor.emulator.httpd import SocketIO
+
+    ours, peer = stdlib_socket.socketpair()
+    with peer:
+        io = SocketIO(ours)
+        ws = ServerWebSocket(io, _accepted_wsproto(), "/websocket", 1 << 24)
+        with trio.move_on_after(0.2) as scope:
+            while True:  # the peer never reads: a send blocks part-way through a frame
+                await ws.send_texts(["x" * 100_000])
+        assert scope.cancelled_caught
+        assert io.closed and not ws.open  # no later frame (or close frame) can follow the cut one
+        await ws.send_texts(["after"])  # dropped quietly
+        await ws.close(1000)
+
+
+async def test_a_session_is_free_as_soon_as_its_client_is_gone(emu: Emulator, token: str) -> None:
+    from wsproto import ConnectionType, WSConnection
+    from wsproto.events import AcceptConnection, TextMessage
+    from wsproto.events import Request as WsRequest
+
+    for _ in range(5):  # the control call races the emulator reading the client's FIN
+        client = WSConnection(ConnectionType.CLIENT)
+        stream = await connect(emu.base_url)
+        await stream.send_all(client.send(WsRequest(host="emu", target="/websocket")))
+        texts: list[str] = []
+        with trio.fail_after(5):
+            while len(texts) < 2:
+                client.receive_data(await stream.receive_some(65536))
+                for event in client.events():
+                    if isinstance(event, AcceptConnection):
+                        identify = {"op": 2, "d": {"token": f"QQBot {token}", "intents": 1 << 25, "shard": [0, 1]}}
+                        await stream.send_all(client.send(TextMessage(json.dumps(identify))))
+                    elif isinstance(event, TextMessage):
+                        texts.append(event.data)
+        assert json.loads(texts[1])["t"] == "READY"
+        await stream.aclose()  # gone without a close frame (a killed process)
+        sessions = (await emu.control.sessions())["sessions"]
+        assert not any(s["connected"] for s in sessions), sessions

@@ -76,6 +76,10 @@ class ServerWebSocket:
                 await self.io.send_all(more)
         except (OSError, trio.ClosedResourceError):
             self.io.close()
+        except BaseException:
+            # cancelled, perhaps part-way through a frame: nothing may follow a cut frame
+            self.io.close()
+            raise
         finally:
             self._sending = False
 
