@@ -14,9 +14,10 @@ LF; ``1xx`` answers before the final one are skipped (``101`` is refused: we nev
 switch protocols); the body framed by ``Transfer-Encoding: chunked`` (trailers validated,
 then dropped), else ``Content-Length``, else by the end of the connection; no body for
 ``HEAD``, ``204`` and ``304``. Anything else raises ``ProtocolError`` saying what was wrong.
-One deliberate difference from h11: an answer with both ``Transfer-Encoding`` and
+Two deliberate differences from h11: an answer with both ``Transfer-Encoding`` and
 ``Content-Length`` (RFC 9112 6.3: a possible smuggling or splitting attempt) is read as
-chunked but ends its connection (``keep_alive`` is false).
+chunked but ends its connection (``keep_alive`` is false); whitespace between a chunk size
+and its extensions (RFC 9112 7.1.1 BWS) is accepted.
 """
 
 from __future__ import annotations
@@ -42,7 +43,9 @@ _HEADER_LINE = re.compile(_HEADER)
 _HEADER_LINES = re.compile(rf"^{_HEADER}\n", re.M)
 _STATUS_LINE = re.compile(r"HTTP/([0-9]\.[0-9]) ([0-9]{3})(?: [^\x00\n\x0b\x0c\r]*)?")
 _BLANK_LINE = re.compile(rb"\n\r?\n")
-_CHUNK_SIZE = re.compile(rb"([0-9A-Fa-f]{1,20})(?:;.*)?[ \t]*\r\n")
+#: A chunk size, then extensions (dropped; whitespace before them is RFC 9112's BWS, which a
+#: recipient must accept), then CRLF.
+_CHUNK_SIZE = re.compile(rb"([0-9A-Fa-f]{1,20})[ \t]*(?:;.*)?[ \t]*\r\n")
 _DIGITS = re.compile(r"[0-9]{1,20}")
 
 _HEAD, _LENGTH, _CHUNK_SIZE_LINE, _CHUNK_DATA, _CHUNK_END, _TRAILERS, _UNTIL_CLOSE, _DONE = range(8)

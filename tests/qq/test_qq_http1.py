@@ -282,6 +282,14 @@ def test_an_endless_head_is_refused() -> None:
             parser.feed(b"X-Filler: " + b"a" * 988 + b"\r\n")
 
 
+def test_whitespace_before_a_chunk_extension_is_parsed_and_dropped() -> None:
+    # RFC 9112 7.1.1 chunk-ext = *( BWS ";" ...), and RFC 9110 5.6.3: a recipient MUST parse
+    # such bad whitespace (h11 0.16 refuses it)
+    parser = _parse(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
+                    b"5 ;a=b\r\nhello\r\n1\t; x\r\n!\r\n0 ;end\r\n\r\n")
+    assert parser.body() == b"hello!" and parser.keep_alive and parser.trailing == b""
+
+
 def test_chunked_body_with_trailers_and_a_big_content_length_body() -> None:
     parser = _parse([b"HTTP/1.1 200 OK\r\nTransfer-Encoding: Chunked\r\n\r\n5;x=y\r\nhello\r\n",
                      b"6\r\n world\r\n0\r\nX-Trailer: 1\r\n\r\n"])

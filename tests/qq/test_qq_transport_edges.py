@@ -98,3 +98,44 @@ def test_a_multipart_content_type_with_line_breaks_or_non_ascii_is_refused(mime:
 def test_a_multipart_content_type_with_parameters_is_kept() -> None:
     body, _ = encode_multipart(None, {"f": ("a.txt", b"x", "text/plain; charset=utf-8")}, boundary="b")
     assert b"\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nx\r\n" in body
+
+
+async def test_a_tls_record_arriving_on_an_idle_connection_is_never_read_as_the_next_answer(tmp_path: Any) -> None:
+    # whatever comes in on an idle TLS connection (here a stray answer in its own record; a
+    # late session ticket or key update would look the same from outside) retires it; the
+    # next request gets its own answer on a fresh connection
+    cert, key = _self_signed(tmp_path)
+    server_ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    server_ctx.load_cert_chain(cert, key)
+    client_ctx = default_ssl_context()
+    client_ctx.load_verify_locations(cert)
+    answered, stray_sent = trio.Event(), trio.Event()
+    connections: list[int] = []
+
+    async def handle(stream: trio.SSLStream) -> None:
+        connections.append(1)
+        request = b""
+        while b"\r\n\r\n" not in request:
+            request += await stream.receive_some(65536)
+        await stream.send_all(OK)
+        if len(connections) == 1:
+            await answered.wait()
+            await stream.send_all(b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nstale")
+            stray_sent.set()
+        await trio.sleep_forever()
+
+    async with trio.open_nursery() as nursery:
+        listeners = await nursery.start(functools.partial(
+            trio.serve_ssl_over_tcp, handle, 0, server_ctx, host="127.0.0.1", https_compatible=True))
+        port = listeners[0].transport_listener.socket.getsockname()[1]
+        async with ConnectionPool(Origin("https", "localhost", port), ssl_context=client_ctx) as pool:
+            assert (await pool.request("GET", "/a", [])).content == b"ok"
+            assert pool.idle_count == 1
+            idle = pool._idle[0]
+            answered.set()
+            await stray_sent.wait()
+            with trio.fail_after(5):
+                await trio.lowlevel.wait_readable(idle.socket)  # the stray record is here
+            assert (await pool.request("GET", "/b", [])).content == b"ok"
+            assert pool.opened == 2 and len(connections) == 2
+        nursery.cancel_scope.cancel()
