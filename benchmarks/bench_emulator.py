@@ -1,15 +1,18 @@
-"""Emulator throughput: events/s pushed to one raw websocket client, REST requests/s served.
+"""Emulator throughput: events/s pushed to one raw websocket client, echoes/s (a pushed
+event + its passive reply), REST requests/s served.
 
-Runs the emulator as a separate process (``python -m qgactor.emulator --port 0``) and drives
-it from this process over loopback, like a bot would.
+Runs the emulator as a separate process (``python -P -m qgactor.emulator --port 0``) and
+drives it from this process over loopback, like a bot would.
 
     python benchmarks/bench_emulator.py            # full run
     python benchmarks/bench_emulator.py --quick    # a few seconds (CI)
-    python benchmarks/bench_emulator.py --profile /tmp/emu.prof   # cProfile the emulator process
+    python benchmarks/bench_emulator.py --phases echo,rest   # some of burst, echo, rest, inproc
+    python benchmarks/bench_emulator.py --profile /tmp/emu.prof   # cProfile (CPU time) the emulator
+    cd /tmp && PYTHONPATH=<other tree> python <this file> --phases burst,echo,rest   # another emulator
 
 Besides the rates (wall clock, sensitive to the load of a shared machine) it reports the
-emulator process's CPU time per event / per request (``*_cpu_us``), which is what our own
-code costs and varies much less with the load.
+emulator process's CPU time per event / echo / request (``*_cpu_us``), which is what the
+emulator costs and varies much less with the load.
 """
 
 from __future__ import annotations
