@@ -222,6 +222,9 @@ async def start_bot(variant: Variant, scenario: str, info: dict[str, Any], workd
                     control: ControlClient, extra: list[str] | None = None) -> Child:
     args = [str(PEERS / variant.script), scenario, variant.mode, info["api_url"], info["token_url"],
             info["appid"], info["secret"], *(extra or [])]
+    # the previous bot's session may still be listed (and even connected) for a moment: wait
+    # for a connected session this emulator has not seen before
+    seen = {s["session_id"] for s in (await control.sessions())["sessions"]}
     bot = await start_child(args, workdir, f"{variant.name}-{scenario}")
     try:
         async with trio.open_nursery() as n:
@@ -229,7 +232,10 @@ async def start_bot(variant: Variant, scenario: str, info: dict[str, Any], workd
                 await bot.proc.wait()
                 raise RuntimeError(f"{variant.name} exited with {bot.proc.returncode}:\n{bot.tail()}")
             n.start_soon(died)
-            await control.wait_for_sessions(1, timeout=60)
+            with trio.fail_after(60):
+                while not any(s["connected"] and s["session_id"] not in seen
+                              for s in (await control.sessions())["sessions"]):
+                    await trio.sleep(0.05)
             n.cancel_scope.cancel()
     except BaseException:
         await bot.stop()

@@ -165,7 +165,6 @@ def setup_logging(
         handler._qgactor = True  # type: ignore[attr-defined]
         root.addHandler(handler)
     root.setLevel(level)
-    for noisy in ("httpx", "httpcore", "hypercorn.access", "hypercorn.error", "trio-websocket",
-                  "qgactor.emulator.hypercorn", "watchfiles"):
+    for noisy in ("httpx", "httpcore", "hypercorn.access", "hypercorn.error", "watchfiles"):
         logging.getLogger(noisy).setLevel(logging.DEBUG if library_debug else logging.WARNING)
     return redact
