@@ -133,22 +133,14 @@ class Channels:
 
 
 async def push_burst(control: ControlClient, channels: Channels, count: int, scene: str, content: str) -> None:
-    """``count`` messages server-side: one burst for groups; for guilds 5 per channel over
-    ``count / 5`` channels (8 concurrent control calls)."""
+    """``count`` messages server-side in one control call: for groups to one group; for
+    guilds 5 per channel (the platform's 5 replies/s per channel) over ``count / 5`` channels,
+    message ``i`` to channel ``i mod count/5``."""
     if scene != "guild":
         await control.send_burst(count, scene, content)
         return
-    chunks = [min(PER_CHANNEL, count - i) for i in range(0, count, PER_CHANNEL)]
-    jobs = [(channels.take(), k) for k in chunks]
-
-    async def worker() -> None:
-        while jobs:
-            cid, k = jobs.pop()
-            await control.send_burst(k, "guild", content, channel=cid)
-
-    async with trio.open_nursery() as n:
-        for _ in range(8):
-            n.start_soon(worker)
+    chans = [channels.take() for _ in range(-(-count // PER_CHANNEL))]
+    await control.send_burst(count, "guild", content, channels=chans)
 
 
 async def burst_phase(control: ControlClient, col: Collector, meter_of: Any, scene: str, content: str,

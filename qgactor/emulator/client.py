@@ -66,7 +66,8 @@ class ControlClient:
     async def send_burst(self, count: int, scene: str = "group", content: str = "burst", *,
                          at_bot: bool = True, **where: Any) -> dict[str, Any]:
         """Inject ``count`` user messages server-side in one call (benchmarks); contents are
-        ``"{content} {i}"``. Returns ``{"count", "first_event_id", "last_event_id"}``."""
+        ``"{content} {i}"``; ``channels=[...]`` (guild scene) sends message ``i`` to
+        ``channels[i % len(channels)]``. Returns ``{"count", "first_event_id", "last_event_id"}``."""
         body = {"count": count, "scene": scene, "content": content, "at_bot": at_bot, **where}
         return await self._call("POST", "/messages/burst", json=body, timeout=600)
 

@@ -9,7 +9,8 @@ GET      /_emulator/info              URLs, appid, secret, public key, world ids
 POST     /_emulator/messages          ``{scene, content, at_bot, user, channel|guild|group,
                                       mentions, attachments, extra}`` -> ``{t, id, d, sessions,
                                       message_id, event_id}``
-POST     /_emulator/messages/burst    ``{count, scene, content, ...}`` -> first/last event ids
+POST     /_emulator/messages/burst    ``{count, scene, content, channels?, ...}`` -> first/last
+                                      event ids; message i goes to ``channels[i % len]``
 POST     /_emulator/events            ``{name, data, raw, shard_key, id}`` -> ``{t, id, d, sessions}``
 POST     /_emulator/publish           a batch of events (see :mod:`.control_inject`)
 POST     /_emulator/frames            a raw text frame to sessions (see :mod:`.control_inject`)
@@ -134,11 +135,17 @@ def build_control_router(p: Platform) -> Router:
         count = body.get("count")
         if isinstance(count, bool) or not isinstance(count, int) or not 1 <= count <= 1_000_000:
             raise bad_body("count must be an integer between 1 and 1000000")
-        template = {k: v for k, v in body.items() if k != "count"}
+        channels = body.get("channels")
+        if channels is not None and (not isinstance(channels, list) or not channels
+                                     or not all(isinstance(c, str) and c for c in channels)):
+            raise bad_body("channels must be a non-empty list of channel ids")
+        template = {k: v for k, v in body.items() if k not in ("count", "channels")}
         spec = MessageSpec.from_json(template)
         first = last = None
         for i in range(count):
             spec.content = f"{template.get('content', 'burst')} {i}"
+            if channels:
+                spec.channel = channels[i % len(channels)]
             last = await _inject(spec)
             first = first or last
         assert first is not None and last is not None

@@ -250,3 +250,18 @@ async def test_queued_frames_go_out_in_batched_writes(emu: Emulator, gateway, to
         # queued frames share transport writes (at most MAX_BATCH_FRAMES per write)
         from qgactor.emulator.gateway import MAX_BATCH_FRAMES
         assert 500 / MAX_BATCH_FRAMES <= len(writes) < 100, len(writes)
+
+
+# ---------------------------------------------------------------------- bursts over several channels
+async def test_a_burst_spreads_guild_messages_round_robin_over_the_given_channels(emu: Emulator) -> None:
+    texts = [c["id"] for g in emu.platform.world.guilds.values() for c in g.channels.values() if c["type"] == 0]
+    assert len(texts) >= 2, "the default world needs two text channels for this test"
+    chans = texts[:2]
+    out = await emu.control.send_burst(5, "guild", "spread", channels=chans)
+    assert out["count"] == 5
+    sent = [e for e in await emu.control.events() if (e["d"].get("content") or "").find("spread ") >= 0]
+    by_content = {e["d"]["content"].rsplit(" ", 1)[-1]: e["d"]["channel_id"] for e in sent}
+    assert by_content == {str(i): chans[i % 2] for i in range(5)}
+    for bad in ([], [""], "C1", [3]):
+        with pytest.raises(ControlError, match="channels must be a non-empty list"):
+            await emu.control.send_burst(2, "guild", "bad", channels=bad)
