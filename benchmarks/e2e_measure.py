@@ -121,19 +121,39 @@ class Collector:
         got: list[dict[str, Any]] = []
         ok = 0
         last_new = time.monotonic()
+        seen = 0
         while ok < want and time.monotonic() - last_new < stall:
+            # count first (cheap), fetch only when enough entries may be there: serialising
+            # entries while the phase runs would load the emulator being measured
+            count = await self.control.outbox_count(accepted=None, after=self.after)
+            if count > seen:
+                seen = count
+                last_new = time.monotonic()
+            if count < want - ok:
+                await trio.sleep(0.05)
+                continue
+            seen = 0
             new = await self.poll()
             if new:
                 last_new = time.monotonic()
-                for e in new:
-                    if not e["accepted"]:
-                        got.append(e)  # a refusal is always this phase's business
-                    elif match is None or match(e):
-                        got.append(e)
-                        ok += e["reply_to"] is not None
+                ok += self._keep(new, got, match)
             else:
                 await trio.sleep(0.05)
+        if ok < want:  # stalled: what did arrive still counts
+            self._keep(await self.poll(), got, match)
         return got
+
+    @staticmethod
+    def _keep(new: list[dict[str, Any]], got: list[dict[str, Any]], match: Any) -> int:
+        """Append this phase's entries of ``new`` to ``got``; return how many are accepted replies."""
+        ok = 0
+        for e in new:
+            if not e["accepted"]:
+                got.append(e)  # a refusal is always this phase's business
+            elif match is None or match(e):
+                got.append(e)
+                ok += e["reply_to"] is not None
+        return ok
 
 
 def summarize(entries: list[dict[str, Any]], sent: int) -> dict[str, Any]:

@@ -110,6 +110,14 @@ class ControlClient:
         params["accepted"] = "any" if accepted is None else str(accepted).lower()
         return await self._call("GET", "/outbox", params=params)
 
+    async def outbox_count(self, *, scene: str | None = None, after: int = 0, accepted: bool | None = True,
+                           contains: str | None = None, target: str | None = None) -> int:
+        """How many entries :meth:`outbox` would return, without transferring them."""
+        params = {k: v for k, v in {"scene": scene, "after": after, "contains": contains,
+                                    "target": target}.items() if v}
+        params["accepted"] = "any" if accepted is None else str(accepted).lower()
+        return int((await self._call("GET", "/outbox/count", params=params))["count"])
+
     async def wait_for_reply(self, reply_to: str | None = None, *, timeout: float = 5.0,
                              scene: str | None = None, after: int = 0, contains: str | None = None,
                              accepted: bool | None = True, target: str | None = None) -> dict[str, Any]:

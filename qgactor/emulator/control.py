@@ -17,6 +17,7 @@ POST     /_emulator/frames            a raw text frame to sessions (see :mod:`.c
 GET      /_emulator/events            recent envelopes
 GET      /_emulator/outbox            query ``scene, reply_to, after, accepted(true|false|any),
                                       contains, target`` -> entries
+GET      /_emulator/outbox/count      same filters -> ``{count}`` (cheap progress polling)
 POST     /_emulator/outbox/wait       same filters + ``timeout`` -> first entry, or 408
 DELETE   /_emulator/outbox            clear
 GET      /_emulator/sessions          sessions, connections, session_start_limit
@@ -159,6 +160,10 @@ def build_control_router(p: Platform) -> Router:
     @r.route("GET", P + "/outbox")
     async def outbox(req: Request) -> Any:
         return [e.to_json() for e in p.outbox.query(**_filters(req.query))]
+
+    @r.route("GET", P + "/outbox/count")
+    async def outbox_count(req: Request) -> Any:
+        return {"count": len(p.outbox.query(**_filters(req.query)))}
 
     @r.route("DELETE", P + "/outbox")
     async def clear_outbox(req: Request) -> Any:

@@ -148,13 +148,15 @@ class RetryPolicy:
 class Limits:
     """Concurrency and rate limits of one API client.
 
-    ``max_concurrency``: requests in flight at once. ``routes``: per-route token buckets
+    ``max_concurrency``: requests in flight at once (also the size of the keep-alive pool;
+    default 64, as many as the bot's default ``max_concurrent_handlers``, so a replying
+    handler does not queue for a connection). ``routes``: per-route token buckets
     (``"METHOD /template"`` → ``RateLimit``; ``None`` = the defaults, 5/s per channel for guild
     sends). ``default_route``: bucket for all other routes (``None``: unlimited).
     ``timeout``: seconds per attempt (the docs advise at least 5 s for sends).
     """
 
-    max_concurrency: int = 32
+    max_concurrency: int = 64
     routes: Mapping[str, RateLimit] | None = None
     default_route: RateLimit | None = None
     timeout: float = 10.0

@@ -178,3 +178,20 @@ async def test_wait_for_reply_matches_message_and_event_ids_both_ways(emu: Emula
     await _group_reply(http, emu, auth, b["message_id"], content="m")
     entry = await emu.control.wait_for_reply(b["event_id"], timeout=1)
     assert entry["content"] == "m" and entry["reply_to"]["event_id"] == b["event_id"]
+
+
+async def test_outbox_count_agrees_with_the_outbox_for_every_filter(emu: Emulator, http: httpx.AsyncClient, auth) -> None:
+    assert await emu.control.outbox_count(accepted=None) == 0
+    a = await emu.control.send_message("group", "a")
+    b = await emu.control.send_message("c2c", "b")
+    await _group_reply(http, emu, auth, a["message_id"], content="to a")
+    await _group_reply(http, emu, auth, a["message_id"], content="dup")  # seq 1 again: refused
+    await http.post(f"{emu.api_url}/v2/users/{ALICE_OPENID}/messages", headers=auth,
+                    json={"msg_type": 0, "content": "to b", "msg_id": b["message_id"]})
+    first = (await emu.control.outbox(accepted=None))[0]["n"]
+    for filters in ({}, {"accepted": None}, {"accepted": False}, {"scene": "c2c"}, {"contains": "to"},
+                    {"accepted": None, "after": first}):
+        assert await emu.control.outbox_count(**filters) == len(await emu.control.outbox(**filters)), filters
+    assert await emu.control.outbox_count(accepted=None) == 3
+    with pytest.raises(ControlError, match="after must be an integer"):
+        await emu.control._call("GET", "/outbox/count", params={"after": "x"})  # noqa: SLF001
