@@ -1,8 +1,8 @@
 """The emulator's HTTP/1.1 + websocket server on trio.
 
-h11 does every HTTP/1.1 step (parsing, framing, keep-alive, errors) and wsproto every
-websocket step (handshake, frames, close); this package only moves bytes between them and
-the sockets and calls the application. It replaced hypercorn for the emulator (hypercorn's
+httptools (llhttp) parses requests, :mod:`.wire` writes the answers (headers checked
+against injection), wsproto does every websocket step (handshake, frames, close); this
+package moves bytes between them and the sockets and calls the application. It replaced hypercorn for the emulator (hypercorn's
 per-request machinery cost more than the emulator's own work; figures in
 ``benchmarks/notes/emulator.md``).
 

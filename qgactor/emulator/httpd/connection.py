@@ -1,11 +1,12 @@
-"""One HTTP/1.1 connection: h11 parses and frames everything, this loop does the I/O.
+"""One HTTP/1.1 connection: httptools (llhttp) parses requests, this loop does the I/O.
 
 Requests are answered one after the other in the order they arrived (keep-alive and
 pipelining), bodies come by Content-Length or chunked, ``Expect: 100-continue`` is
-honoured. A malformed request gets h11's status (400, 431 for an oversized head, 501 for
-an unknown transfer coding) and a body larger than ``max_body`` gets 413, each with a JSON
-body saying what is wrong, then the connection closes. A websocket upgrade hands the
-socket to :func:`.websocket.upgrade`.
+honoured. Answers are written by :mod:`.wire`. A malformed request gets 400 (431 for an
+oversized head, 501 for a transfer coding other than ``chunked``) and a body larger than
+``max_body`` gets 413, each with a JSON body saying what is wrong, after the answers to the
+requests before it; then the connection closes. A websocket upgrade hands the socket to
+:func:`.websocket.upgrade`.
 """
 
 from __future__ import annotations
@@ -13,16 +14,18 @@ from __future__ import annotations
 import email.utils
 import logging
 import time
+from collections import deque
 from typing import Protocol
 from urllib.parse import parse_qsl, unquote
 
 import attrs
-import h11
+import httptools
 import trio
 
 from ..http import Request, Response
 from .sockio import SocketIO
 from .websocket import WebsocketHandler, upgrade
+from .wire import CONTINUE, HeaderInjectionError, serialize_response
 
 __all__ = ["HttpApp", "HttpConnection", "ServerLimits", "http_date"]
 
@@ -31,13 +34,6 @@ log = logging.getLogger(__name__)
 #: Seconds to keep reading (and discarding) after an error answer before closing, so the
 #: client reads the answer instead of a connection reset.
 LINGER = 1.0
-
-_IDLE = h11.IDLE
-_DONE = h11.DONE
-_NEED_DATA = h11.NEED_DATA
-_DATA = h11.Data
-_END = h11.EndOfMessage
-_REQUEST = h11.Request
 
 
 @attrs.frozen
@@ -89,14 +85,32 @@ class _Refused(Exception):
         self.message = message
 
 
+class _Parsed:
+    """One complete request as parsed, waiting for its answer."""
+
+    __slots__ = ("request", "keep_alive", "raw_headers", "target", "version", "trailing")
+
+    def __init__(self, request: Request, keep_alive: bool, raw_headers: list[tuple[bytes, bytes]],
+                 target: bytes, version: str) -> None:
+        self.request = request
+        self.keep_alive = keep_alive
+        self.raw_headers = raw_headers
+        self.target = target
+        self.version = version
+        self.trailing = b""
+
+
 class HttpConnection:
     """Serves one client connection until it closes, breaks or idles out.
 
     ``scope`` is cancelled by the server's idle sweeper; ``upgraded`` is set once the
-    connection became a websocket (the sweeper leaves it alone from then on).
+    connection became a websocket (the sweeper leaves it alone from then on). The
+    ``on_*`` methods are httptools' parser callbacks (not for other callers).
     """
 
-    __slots__ = ("io", "app", "limits", "scope", "upgraded", "_h11")
+    __slots__ = ("io", "app", "limits", "scope", "upgraded", "_parser", "_ready", "_stopped", "_in_head",
+                 "_head_size", "_head_fed", "_url", "_raw", "_headers", "_chunks", "_size", "_expect",
+                 "_continued")
 
     def __init__(self, io: SocketIO, app: HttpApp, limits: ServerLimits) -> None:
         self.io = io
@@ -104,111 +118,189 @@ class HttpConnection:
         self.limits = limits
         self.scope = trio.CancelScope()
         self.upgraded = False
-        self._h11 = h11.Connection(h11.SERVER, max_incomplete_event_size=limits.max_head)
+        self._parser = httptools.HttpRequestParser(self)
+        self._ready: deque[_Parsed | _Refused] = deque()
+        self._stopped = False  # nothing more is parsed (an error or an upgrade is queued)
+        self._in_head = False
+        self._head_size = 0
+        self._head_fed = 0
+        self._url = b""
+        self._raw: list[tuple[bytes, bytes]] = []
+        self._headers: dict[str, str] = {}
+        self._chunks: list[bytes] = []
+        self._size = 0
+        self._expect = False
+        self._continued = False
 
-    async def _more(self) -> None:
-        try:
-            data = await self.io.receive()
-        except (OSError, trio.ClosedResourceError):
-            data = b""
-        self._h11.receive_data(data)
+    # ------------------------------------------------------------------ parser callbacks
+    def on_message_begin(self) -> None:
+        """A request starts."""
+        self._in_head = True
+        self._head_size = self._head_fed = 0
+        self._url = b""
+        self._raw = []
+        self._headers = {}
+        self._chunks = []
+        self._size = 0
+        self._expect = self._continued = False
 
-    async def serve(self) -> None:
-        """Answer requests until the connection ends (never raises for protocol errors)."""
-        conn = self._h11
-        try:
-            while True:
-                try:
-                    event = conn.next_event()
-                    if event is _NEED_DATA:
-                        await self._more()
-                        continue
-                    if type(event) is not _REQUEST:  # ConnectionClosed (PAUSED cannot happen here)
-                        return
-                    if not await self._exchange(event):
-                        return
-                except h11.RemoteProtocolError as exc:
-                    if exc.error_status_hint == 431:
-                        raise _Refused(431, f"request line and headers larger than {self.limits.max_head} "
-                                       "bytes") from None
-                    raise _Refused(exc.error_status_hint, f"malformed HTTP request: {exc}; "
-                                   "send a valid HTTP/1.1 request") from None
-                if conn.our_state is not _DONE or conn.their_state is not _DONE:
-                    return  # Connection: close, HTTP/1.0, ...
-                conn.start_next_cycle()
-        except _Refused as refused:
-            await self._refuse(refused.status, refused.message)
-        finally:
-            if not self.upgraded:
-                self.io.close()
+    def on_url(self, part: bytes) -> None:
+        """A part of the request target."""
+        self._url += part
+        self._head_size += len(part)
+        if self._head_size > self.limits.max_head:
+            raise _Refused(431, f"request line and headers larger than {self.limits.max_head} bytes")
 
-    async def _exchange(self, event: h11.Request) -> bool:
-        """Read the body, answer; False when the connection is done (upgraded)."""
-        conn = self._h11
-        headers = {name.lower().decode("latin-1"): value.decode("latin-1")
-                   for name, value in event.headers.raw_items()}
-        target = event.target
+    def on_header(self, name: bytes, value: bytes) -> None:
+        """One header line (checked with the others when the head is complete)."""
+        self._raw.append((name, value))
+
+    def on_headers_complete(self) -> None:
+        """The head is complete: check it before any body is read."""
+        self._in_head = False
+        raw = self._raw
+        max_head = self.limits.max_head
+        if self._head_size + sum([len(n) + len(v) + 4 for n, v in raw]) > max_head:
+            raise _Refused(431, f"request line and headers larger than {max_head} bytes")
+        self._headers = headers = {n.decode("latin-1").lower(): v.decode("latin-1").rstrip(" \t") for n, v in raw}
+        if self._parser.get_http_version() == "1.1":
+            hosts = 1 if len(headers) == len(raw) else sum([n.lower() == b"host" for n, _ in raw])
+            if "host" not in headers or hosts != 1:
+                raise _Refused(400, "malformed HTTP request: " + ("missing Host header" if "host" not in headers
+                               else "more than one Host header") + "; send exactly one Host header")
+            self._expect = headers.get("expect", "").lower() == "100-continue"
+        coding = headers.get("transfer-encoding")
+        if coding is not None and coding.lower() != "chunked":
+            raise _Refused(501, f"unsupported Transfer-Encoding {coding!r}; send the body with "
+                           "Content-Length or Transfer-Encoding: chunked")
+        length = headers.get("content-length")
+        if length is not None and length.isdigit() and int(length) > self.limits.max_body:
+            raise _Refused(413, f"request body larger than {self.limits.max_body} bytes")
+
+    def on_body(self, data: bytes) -> None:
+        """A part of the body."""
+        self._chunks.append(data)
+        self._size += len(data)
+        if self._size > self.limits.max_body:
+            raise _Refused(413, f"request body larger than {self.limits.max_body} bytes")
+
+    def on_message_complete(self) -> None:
+        """The request is complete: queue it for its answer."""
+        self._expect = False
+        headers = self._headers
+        target = self._url
         raw_path, _, qs = target.partition(b"?")
         path = raw_path.decode("latin-1")
         if "%" in path:
             path = unquote(path)
         query = dict(parse_qsl(qs.decode("latin-1"), keep_blank_values=True)) if qs else {}
-        method = event.method.decode("ascii")
-        max_body = self.limits.max_body
-        length = headers.get("content-length")
-        if length is not None and int(length) > max_body:
-            raise _Refused(413, f"request body larger than {max_body} bytes")
-        if conn.they_are_waiting_for_100_continue:
-            await self.io.send_all(conn.send(h11.InformationalResponse(status_code=100, headers=[])))
-        chunks: list[bytes] = []
-        size = 0
+        parser = self._parser
+        method = parser.get_method().decode("ascii")
+        version = parser.get_http_version()
+        chunks = self._chunks
+        body = chunks[0] if len(chunks) == 1 else b"".join(chunks)
+        keep_alive = version == "1.1"
+        connection = headers.get("connection")
+        if keep_alive and connection is not None and "close" in [t.strip() for t in connection.lower().split(",")]:
+            keep_alive = False
+        self._ready.append(_Parsed(Request(method, path, query, headers, body), keep_alive, self._raw,
+                                   target, version))
+
+    # ------------------------------------------------------------------ I/O
+    def _feed(self, data: bytes) -> None:
+        """Parse ``data``; complete requests (and a refusal or upgrade) go to ``_ready``."""
         while True:
-            item = conn.next_event()
-            kind = type(item)
-            if kind is _DATA:
-                chunks.append(item.data)
-                size += len(item.data)
-                if size > max_body:
-                    raise _Refused(413, f"request body larger than {max_body} bytes")
-            elif kind is _END:
-                break
-            elif item is _NEED_DATA:
-                await self._more()
-            else:  # a connection closed mid-request is raised by h11 as RemoteProtocolError
-                return False
-        body = bytes(chunks[0]) if len(chunks) == 1 else b"".join(chunks)
-        request = Request(method, path, query, headers, body)
-        if headers.get("upgrade", "").lower() == "websocket":
-            self.upgraded = True
-            await upgrade(self.io, event, conn.trailing_data[0], self.app.websocket(request),
-                          self.limits.max_ws_message)
-            return False
-        response = await self.app.http(request)
-        head = response.header_list()
-        head.append((b"date", http_date()))
-        out = conn.send(h11.Response(status_code=response.status, headers=head))
-        if response.body and method != "HEAD":
-            out += conn.send(h11.Data(data=response.body))
-        out += conn.send(_END())
+            try:
+                self._parser.feed_data(data)
+                return
+            except httptools.HttpParserUpgrade as up:
+                rest = data[up.args[0]:]
+                last = self._ready[-1] if self._ready else None
+                if type(last) is _Parsed and last.request.headers.get("upgrade", "").lower() == "websocket":
+                    last.trailing = rest
+                    self._stopped = True
+                    return
+                # another protocol (h2c, CONNECT): answered as a plain request, parsing goes on
+                self._parser = httptools.HttpRequestParser(self)
+                self._in_head = False
+                if not rest:
+                    return
+                data = rest
+            except httptools.HttpParserError as exc:
+                cause = exc.__context__
+                if isinstance(cause, _Refused):
+                    self._ready.append(cause)
+                else:
+                    self._ready.append(_Refused(400, f"malformed HTTP request: {exc}; send a valid "
+                                                     "HTTP/1.1 request"))
+                self._stopped = True
+                return
+
+    async def serve(self) -> None:
+        """Answer requests until the connection ends (never raises for protocol errors)."""
+        ready = self._ready
         try:
-            await self.io.send_all(out)
+            while True:
+                while ready:
+                    item = ready.popleft()
+                    if type(item) is _Refused:
+                        await self._refuse(item.status, item.message)
+                        return
+                    if not await self._answer(item):  # type: ignore[arg-type]
+                        return
+                if self._stopped:
+                    return
+                if self._expect and not self._continued and not self._in_head and not self._size:
+                    self._continued = True
+                    await self.io.send_all(CONTINUE)
+                try:
+                    data = await self.io.receive()
+                except (OSError, trio.ClosedResourceError):
+                    return
+                if not data:
+                    return  # the peer is gone (a request cut short is dropped)
+                in_head = self._in_head
+                self._feed(data)
+                if in_head and self._in_head and not self._stopped:  # a head still growing
+                    self._head_fed += len(data)
+                    if self._head_fed > self.limits.max_head:
+                        ready.append(_Refused(431, "request line and headers larger than "
+                                                   f"{self.limits.max_head} bytes"))
+                        self._stopped = True
         except (OSError, trio.ClosedResourceError):
+            pass
+        finally:
+            if not self.upgraded:
+                self.io.close()
+
+    async def _answer(self, parsed: _Parsed) -> bool:
+        """Answer one request; False when the connection is done (closed or upgraded)."""
+        request = parsed.request
+        if request.headers.get("upgrade", "").lower() == "websocket":
+            return await self._upgrade(parsed)
+        response = await self.app.http(request)
+        try:
+            out = serialize_response(response.status, response.header_list(), response.body, http_date(),
+                                     head_only=request.method == "HEAD", close=not parsed.keep_alive)
+        except (HeaderInjectionError, ValueError) as exc:
+            log.error("emulator answer to %s %s refused: %s", request.method, request.path, exc, exc_info=True)
+            await self._refuse(500, f"the emulator built an invalid response ({exc}); this is an emulator bug")
             return False
-        return True
+        await self.io.send_all(out)
+        return parsed.keep_alive
+
+    async def _upgrade(self, parsed: _Parsed) -> bool:
+        self.upgraded = True
+        await upgrade(self.io, parsed.raw_headers, parsed.target, parsed.version, parsed.trailing,
+                      self.app.websocket(parsed.request), self.limits.max_ws_message)
+        return False
 
     async def _refuse(self, status: int, message: str) -> None:
-        """Answer ``status`` (if a response can still be sent) and close after a linger."""
-        conn = self._h11
-        if conn.our_state not in (_IDLE, h11.SEND_RESPONSE) or self.io.closed:
+        """Answer ``status`` and close after a linger."""
+        if self.io.closed:
             return
         response = self.app.refusal(status, message)
-        head = response.header_list()
-        head += [(b"date", http_date()), (b"connection", b"close")]
-        try:
-            out = conn.send(h11.Response(status_code=status, headers=head))
-            out += conn.send(h11.Data(data=response.body)) + conn.send(_END())
-        except h11.LocalProtocolError:
-            return
+        out = serialize_response(status, response.header_list(), response.body, http_date(), close=True)
         try:
             await self.io.send_all(out)
             self.io.shutdown_write()

@@ -1,6 +1,6 @@
 """Server websockets: the handshake and the frames by wsproto, the I/O by :class:`SocketIO`.
 
-:func:`upgrade` answers an HTTP/1.1 upgrade request already parsed by h11: ``101`` (with
+:func:`upgrade` answers an HTTP/1.1 upgrade request already parsed by the connection: ``101`` (with
 permessage-deflate when the client offers it) and a :class:`ServerWebSocket` for the
 handler, or wsproto's refusal (``400``/``426`` for a bad handshake, ``403`` when the path
 has no websocket).
@@ -12,7 +12,6 @@ import logging
 from collections import deque
 from typing import Awaitable, Callable
 
-import h11
 import trio
 from wsproto import ConnectionType, WSConnection
 from wsproto.connection import ConnectionState
@@ -187,9 +186,10 @@ class ServerWebSocket:
 WebsocketHandler = Callable[[ServerWebSocket], Awaitable[None]]
 
 
-async def upgrade(io: SocketIO, request: h11.Request, trailing: bytes, handler: WebsocketHandler | None,
-                  max_message: int) -> None:
-    """Answer the upgrade ``request`` on ``io`` and run ``handler`` on the websocket.
+async def upgrade(io: SocketIO, headers: list[tuple[bytes, bytes]], target: bytes, http_version: str,
+                  trailing: bytes, handler: WebsocketHandler | None, max_message: int) -> None:
+    """Answer the upgrade request (``headers`` as received, ``target``, ``http_version``
+    such as ``"1.1"``) on ``io`` and run ``handler`` on the websocket.
 
     ``trailing`` is what the client sent after the request (early frames). ``handler``
     ``None`` refuses with 403. Returns when the handler returned and the socket is closed;
@@ -197,13 +197,17 @@ async def upgrade(io: SocketIO, request: h11.Request, trailing: bytes, handler: 
     """
     ws = WSConnection(ConnectionType.SERVER)
     try:
-        ws.initiate_upgrade_connection(request.headers, request.target)
+        ws.initiate_upgrade_connection(headers, target)
         accepted = next((e for e in ws.events() if isinstance(e, Request)), None)
     except RemoteProtocolError as exc:
         hint = exc.event_hint if isinstance(exc.event_hint, RejectConnection) else RejectConnection()
         await _refuse(io, ws, hint)
         return
-    if accepted is None or handler is None or request.http_version != b"1.1":
+    except Exception:  # headers wsproto's own HTTP layer will not take: no answer can be built
+        log.debug("websocket upgrade request refused", exc_info=True)
+        io.close()
+        return
+    if accepted is None or handler is None or http_version != "1.1":
         await _refuse(io, ws, RejectConnection(status_code=403 if handler is None else 400))
         return
     offered = [PerMessageDeflate()] if accepted.extensions else []
