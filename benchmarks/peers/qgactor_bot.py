@@ -6,7 +6,7 @@ SCENARIO: ``echo`` (reply with the mention-stripped text; texts starting with ``
 first do 10 ms of I/O), ``conv`` (``/guess`` opens a conversation, asks, the answer is replied to).
 MODE: ``async`` (``async def`` handlers in the actor) or ``sync`` (``def`` handlers in
 worker threads, ``time.sleep`` for the I/O). HANDLERS (optional; default: the
-``BotSettings`` defaults, 64 handlers in flight and 16 worker threads) sets both
+``BotSettings`` defaults, 64 handlers in flight and 64 worker threads) sets both
 ``max_concurrent_handlers`` and ``handler_threads``: a handler waiting in a conversation keeps
 its dispatcher slot (and, sync, its thread), so U open conversations need U slots.
 """

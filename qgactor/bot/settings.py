@@ -165,8 +165,8 @@ class BotSettings:
     max_concurrent_handlers: int = attrs.field(default=64, validator=_check_positive)
     """How many handler calls may run at once; further events wait (backpressure)."""
 
-    handler_threads: int = attrs.field(default=16, validator=_check_positive)
-    """How many plain `def` handlers may run in worker threads at once."""
+    handler_threads: int = attrs.field(default=64, validator=_check_positive)
+    """How many plain `def` handlers may run in worker threads at once (threads start on demand and end after 10 s idle)."""
 
     conversation_idle_timeout: float = attrs.field(default=300.0, validator=_check_positive)
     """Seconds after which an idle conversation actor stops (its state is small and restarts on demand)."""

@@ -113,8 +113,16 @@ async def test_timeout_reply_crash_isolation_and_sync_dialogs(caplog) -> None:
             # plain def handlers hold dialogs with blocking calls
             s = await c.send_message("group", "/sync", user=BOB)
             await c.wait_for_reply(s["message_id"], timeout=5)
+            manager = bot.services.conversations
+            turns = manager.turns
             await c.send_message("group", "1", user=BOB)
             await c.wait_for_reply(timeout=5, scene="group", contains="first?")  # still the prompt only
+            # a message sent between two waits of a conversation is handled as an ordinary
+            # message (only a waiting conversation takes messages): send the next ones once "1"
+            # was taken and the handler's thread waits again (under load that takes a while)
+            with trio.fail_after(5):
+                while manager.turns == turns or not any(key[0] == "group" for key in manager.waiting):
+                    await trio.sleep(0.01)
             await c.send_message("group", "not a number", user=BOB)  # check() refuses it
             last = await c.send_message("group", "2", user=BOB)
             r = await c.wait_for_reply(last["message_id"], timeout=5)
