@@ -26,6 +26,7 @@ __all__ = [
     "open_bot_chat",
     "point_at_emulator",
     "open_project_chat",
+    "self_signed_certificate",
 ]
 
 _WHERE = {
@@ -38,6 +39,7 @@ _WHERE = {
     "open_bot_chat": "qgactor.testing.harness",
     "point_at_emulator": "qgactor.testing.harness",
     "open_project_chat": "qgactor.testing.project",
+    "self_signed_certificate": "qgactor.testing.tls",
 }
 
 

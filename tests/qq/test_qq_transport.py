@@ -32,6 +32,7 @@ from qgactor.qq.transport import (
     default_ssl_context,
 )
 from qgactor.qq.transport_client import ApiTransport, encode_multipart
+from qgactor.testing import self_signed_certificate
 
 OK = b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"
 #: (raw bytes to answer with, then "keep" | "close" | "hang" | "drop": close TCP under TLS, no close_notify)
@@ -424,28 +425,8 @@ def test_origin_parsing() -> None:
 
 
 def _self_signed(tmp_path: Any) -> tuple[str, str]:
-    """A self-signed certificate for ``localhost`` (cert path, key path)."""
-    import datetime
-
-    from cryptography import x509
-    from cryptography.hazmat.primitives import hashes, serialization
-    from cryptography.hazmat.primitives.asymmetric import ec
-    from cryptography.x509.oid import NameOID
-
-    key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "localhost")])
-    now = datetime.datetime.now(datetime.timezone.utc)
-    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
-            .serial_number(x509.random_serial_number()).not_valid_before(now - datetime.timedelta(days=1))
-            .not_valid_after(now + datetime.timedelta(days=1))
-            .add_extension(x509.SubjectAlternativeName([x509.DNSName("localhost")]), critical=False)
-            .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-            .sign(key, hashes.SHA256()))
-    cert_path, key_path = tmp_path / "cert.pem", tmp_path / "key.pem"
-    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    key_path.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                           serialization.NoEncryption()))
-    return str(cert_path), str(key_path)
+    """A self-signed certificate for ``localhost`` only (cert path, key path)."""
+    return self_signed_certificate(tmp_path, ["localhost"])
 
 
 async def test_https_keepalive_with_sni_and_certificate_checks(tmp_path: Any) -> None:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import datetime
-import ipaddress
 import socket
 import ssl
 from pathlib import Path
@@ -11,13 +9,10 @@ from typing import Any
 
 import pytest
 import trio
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import NameOID
 from wsproto.events import CloseConnection
 
 from qgactor.qq.websocket import WebSocketClosed, WebSocketHandshakeError, connect_websocket
+from qgactor.testing import self_signed_certificate
 
 from test_qq_websocket import Peer, receive_all, ws_server
 
@@ -150,22 +145,11 @@ async def test_frames_sent_with_the_handshake_answer_are_not_lost() -> None:
 
 
 def _self_signed(tmp: Path) -> tuple[ssl.SSLContext, ssl.SSLContext]:
-    key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "qgactor test")])
-    now = datetime.datetime.now(datetime.timezone.utc)
-    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
-            .serial_number(x509.random_serial_number())
-            .not_valid_before(now - datetime.timedelta(minutes=5)).not_valid_after(now + datetime.timedelta(hours=1))
-            .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), False)
-            .add_extension(x509.BasicConstraints(ca=True, path_length=None), True)
-            .sign(key, hashes.SHA256()))
-    (tmp / "cert.pem").write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    (tmp / "key.pem").write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                                    serialization.NoEncryption()))
+    cert, key = self_signed_certificate(tmp, ["127.0.0.1"])
     server = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-    server.load_cert_chain(tmp / "cert.pem", tmp / "key.pem")
+    server.load_cert_chain(cert, key)
     client = ssl.create_default_context()
-    client.load_verify_locations(tmp / "cert.pem")
+    client.load_verify_locations(cert)
     return server, client
 
 
