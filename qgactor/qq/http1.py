@@ -130,16 +130,8 @@ class ResponseParser:
                 if not self._head(buf):
                     return False
             elif state == _LENGTH:
-                if not buf:
+                if not self._counted(buf, _DONE):
                     return False
-                left = self._left
-                self._chunks.append(bytes(buf[:left]))
-                if len(buf) < left:
-                    self._left = left - len(buf)
-                    self._buf = b""
-                    return False
-                self._buf = buf[left:]
-                self._state = _DONE
             elif state == _UNTIL_CLOSE:
                 if buf:
                     self._chunks.append(bytes(buf))
@@ -198,20 +190,27 @@ class ResponseParser:
             self._state = _UNTIL_CLOSE
         return True
 
+    def _counted(self, buf: bytes | bytearray, then: int) -> bool:
+        """Take up to ``self._left`` body bytes from ``buf`` (a Content-Length body or one
+        chunk's data); once all are in, go to state ``then``. ``False`` when it needs more."""
+        if not buf:
+            return False
+        left = self._left
+        self._chunks.append(bytes(buf[:left]))
+        if len(buf) < left:
+            self._left = left - len(buf)
+            self._buf = b""
+            return False
+        self._buf = buf[left:]
+        self._state = then
+        return True
+
     def _chunked(self, buf: bytes | bytearray) -> bool:
         """One step of a chunked body; ``False`` when it needs more bytes."""
         state = self._state
         if state == _CHUNK_DATA:
-            if not buf:
+            if not self._counted(buf, _CHUNK_END):
                 return False
-            left = self._left
-            self._chunks.append(bytes(buf[:left]))
-            if len(buf) < left:
-                self._left = left - len(buf)
-                self._buf = b""
-                return False
-            self._buf = buf[left:]
-            self._state = _CHUNK_END
         elif state == _CHUNK_END:
             if len(buf) < 2:
                 if buf and buf[0] != 0x0D:
