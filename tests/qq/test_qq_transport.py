@@ -424,20 +424,22 @@ def test_origin_parsing() -> None:
         Origin.parse("api.sgroup.qq.com")
 
 
-def _self_signed(tmp_path: Any) -> tuple[str, str]:
-    """A self-signed certificate for ``localhost`` only (cert path, key path)."""
-    return self_signed_certificate(tmp_path, ["localhost"])
+def _tls_contexts(tmp_path: Any) -> tuple[ssl.SSLContext, ssl.SSLContext]:
+    """A server context with a self-signed certificate for ``localhost`` only, and a client
+    context (the transport's default) that trusts it."""
+    cert, key = self_signed_certificate(tmp_path, ["localhost"])
+    server_ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    server_ctx.load_cert_chain(cert, key)
+    client_ctx = default_ssl_context()
+    client_ctx.load_verify_locations(cert)
+    return server_ctx, client_ctx
 
 
 async def test_https_keepalive_with_sni_and_certificate_checks(tmp_path: Any) -> None:
-    cert, key = _self_signed(tmp_path)
-    server_ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-    server_ctx.load_cert_chain(cert, key)
+    server_ctx, client_ctx = _tls_contexts(tmp_path)
     server_names: list[str | None] = []
     server_ctx.sni_callback = lambda sock, name, ctx: server_names.append(name)  # type: ignore[assignment,return-value]
     server = RawServer(lambda c, i, r, b: (OK, "keep"))
-    client_ctx = default_ssl_context()
-    client_ctx.load_verify_locations(cert)
     async with trio.open_nursery() as nursery:
         listeners = await nursery.start(functools.partial(
             trio.serve_ssl_over_tcp, server.handle, 0, server_ctx, host="127.0.0.1", https_compatible=True))
@@ -456,11 +458,7 @@ async def test_https_keepalive_with_sni_and_certificate_checks(tmp_path: Any) ->
 
 
 async def test_https_bodies_over_many_records_close_delimited_answers_and_stale_idle(tmp_path: Any) -> None:
-    cert, key = _self_signed(tmp_path)
-    server_ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-    server_ctx.load_cert_chain(cert, key)
-    client_ctx = default_ssl_context()
-    client_ctx.load_verify_locations(cert)
+    server_ctx, client_ctx = _tls_contexts(tmp_path)
     big = os.urandom(1 << 20)  # 64+ TLS records each way
 
     def script(conn: int, index: int, req: h11.Request, body: bytes) -> tuple[bytes, str]:

@@ -14,10 +14,10 @@ import h11
 import pytest
 import trio
 
-from qgactor.qq.transport import ConnectError, ConnectionPool, Origin, ProtocolError, default_ssl_context
+from qgactor.qq.transport import ConnectError, ConnectionPool, Origin, ProtocolError
 from qgactor.qq.transport_client import encode_multipart
 
-from test_qq_transport import OK, RawServer, _fds, _self_signed, serve  # noqa: F401 (serve: a fixture)
+from test_qq_transport import OK, RawServer, _fds, _tls_contexts, serve  # noqa: F401 (serve: a fixture)
 
 _CLOSE_DELIMITED = b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n\r\n" + b'{"n": 12345}' * 6000
 
@@ -26,11 +26,7 @@ async def test_a_close_delimited_https_answer_is_complete_only_with_close_notify
     # RFC 9112 9.8: an end of the TCP connection without close_notify may be forged (a FIN
     # injected by anyone on the path), so a body that only the close delimits may be cut
     # short: {"n": 12345} cut to {"n": 12 is still JSON. Framed answers stay fine.
-    cert, key = _self_signed(tmp_path)
-    server_ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-    server_ctx.load_cert_chain(cert, key)
-    client_ctx = default_ssl_context()
-    client_ctx.load_verify_locations(cert)
+    server_ctx, client_ctx = _tls_contexts(tmp_path)
 
     def script(conn: int, index: int, req: h11.Request, body: bytes) -> tuple[bytes, str]:
         if req.target == b"/ragged":
@@ -104,11 +100,7 @@ async def test_a_tls_record_arriving_on_an_idle_connection_is_never_read_as_the_
     # whatever comes in on an idle TLS connection (here a stray answer in its own record; a
     # late session ticket or key update would look the same from outside) retires it; the
     # next request gets its own answer on a fresh connection
-    cert, key = _self_signed(tmp_path)
-    server_ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-    server_ctx.load_cert_chain(cert, key)
-    client_ctx = default_ssl_context()
-    client_ctx.load_verify_locations(cert)
+    server_ctx, client_ctx = _tls_contexts(tmp_path)
     answered, stray_sent = trio.Event(), trio.Event()
     connections: list[int] = []
 
